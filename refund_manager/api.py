@@ -1,0 +1,170 @@
+"""Whitelisted entry points of refund_manager."""
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.model.mapper import get_mapped_doc
+from frappe.utils import cint
+
+from refund_manager import order_facts
+from refund_manager.core.quantities import refundable_qty
+
+SOURCE_DOCTYPES = ("Sales Order", "Delivery Note", "Sales Invoice")
+
+
+class RefundSourceError(frappe.ValidationError):
+	pass
+
+
+@frappe.whitelist()
+def make_refund_request(
+	source_name: str, source_doctype: str = "Sales Order", target_doc: str | dict | None = None
+) -> Document:
+	"""A draft Refund Request for a submitted Sales Order, or one of its Delivery Notes / Sales Invoices.
+
+	Every order line that can still be refunded is listed with its `max_refundable_qty`, its quantity
+	preset to that limit; lines with nothing left to refund are left out.
+	"""
+	if source_doctype not in SOURCE_DOCTYPES:
+		frappe.throw(
+			_("A Refund Request can be made from a Sales Order, Delivery Note or Sales Invoice, not from {0}.").format(
+				frappe.bold(source_doctype)
+			),
+			RefundSourceError,
+		)
+	if not isinstance(source_name, str) or not frappe.db.exists(source_doctype, source_name):
+		frappe.throw(
+			_("{0} {1} does not exist.").format(_(source_doctype), frappe.bold(source_name)), RefundSourceError
+		)
+	sales_order = _sales_order_of(source_doctype, source_name)
+
+	def postprocess(source, target):
+		fill_refund_request(target, source_doctype)
+
+	return get_mapped_doc(
+		source_doctype, source_name, _table_maps(source_doctype, sales_order), target_doc, postprocess
+	)
+
+
+@frappe.whitelist()
+def get_refundable_quantities(
+	sales_order: str, return_goods: int | str = 0, refund_request: str | None = None
+) -> dict[str, float]:
+	"""Refundable quantity per Sales Order Item, as the form shows it before saving."""
+	frappe.has_permission("Sales Order", "read", sales_order, throw=True)
+	facts = order_facts.load(sales_order, exclude_request=refund_request)
+	if not facts:
+		return {}
+	return {name: refundable_qty(line, bool(cint(return_goods))) for name, line in facts.order_lines.items()}
+
+
+def _sales_order_of(source_doctype: str, source_name: str) -> str:
+	if source_doctype == "Sales Order":
+		return source_name
+	child, order_field = {
+		"Delivery Note": ("Delivery Note Item", "against_sales_order"),
+		"Sales Invoice": ("Sales Invoice Item", "sales_order"),
+	}[source_doctype]
+	orders = frappe.get_all(
+		child,
+		filters={"parent": source_name, "parenttype": source_doctype, order_field: ("is", "set")},
+		pluck=order_field,
+		order_by="idx asc",
+		limit=1,
+	)
+	if not orders:
+		frappe.throw(
+			_("{0} {1} is not linked to a Sales Order; a Refund Request starts from the order.").format(
+				_(source_doctype), frappe.bold(source_name)
+			),
+			RefundSourceError,
+		)
+	return orders[0]
+
+
+def _table_maps(source_doctype: str, sales_order: str) -> dict:
+	submitted = {"docstatus": ["=", 1]}
+	if source_doctype == "Sales Order":
+		return {
+			"Sales Order": {"doctype": "Refund Request", "field_map": {"name": "sales_order"}, "validation": submitted},
+			"Sales Order Item": {
+				"doctype": "Refund Request Item",
+				"field_map": {"name": "sales_order_item", "net_rate": "rate"},
+			},
+		}
+	not_return = {**submitted, "is_return": ["=", 0]}
+	if source_doctype == "Delivery Note":
+		return {
+			"Delivery Note": {"doctype": "Refund Request", "field_map": {"name": "delivery_note"}, "validation": not_return},
+			"Delivery Note Item": {
+				"doctype": "Refund Request Item",
+				"field_map": {"so_detail": "sales_order_item", "name": "delivery_note_item", "net_rate": "rate"},
+				"condition": lambda d: d.against_sales_order == sales_order and d.so_detail,
+			},
+		}
+	return {
+		"Sales Invoice": {"doctype": "Refund Request", "field_map": {"name": "sales_invoice"}, "validation": not_return},
+		"Sales Invoice Item": {
+			"doctype": "Refund Request Item",
+			"field_map": {
+				"so_detail": "sales_order_item",
+				"name": "sales_invoice_item",
+				"dn_detail": "delivery_note_item",
+				"net_rate": "rate",
+			},
+			"condition": lambda d: d.sales_order == sales_order and d.so_detail,
+		},
+	}
+
+
+def fill_refund_request(doc: Document, source_doctype: str):
+	"""Complete a freshly mapped draft: links to the latest source lines, limits, quantities, totals."""
+	doc.sales_order = doc.sales_order or _sales_order_of(source_doctype, doc.delivery_note or doc.sales_invoice)
+	facts = order_facts.load(doc.sales_order)
+	doc.validate_sales_order(facts)
+	_link_latest_source_lines(doc)
+	delivered = any(line.delivered_qty > 0 for line in facts.order_lines.values())
+	doc.return_goods = 1 if source_doctype == "Delivery Note" or delivered else 0
+
+	rows = _refundable_rows(doc, facts)
+	if not rows and doc.return_goods:
+		doc.return_goods = 0  # goods were not delivered (or all came back): refund what was ordered
+		rows = _refundable_rows(doc, facts)
+	if not rows:
+		frappe.throw(
+			_("Nothing is left to refund on Sales Order {0}.").format(frappe.bold(doc.sales_order)),
+			RefundSourceError,
+		)
+	doc.set("items", rows)
+	for idx, d in enumerate(doc.items, start=1):
+		d.idx = idx
+		d.qty = d.max_refundable_qty
+	doc.delivery_note = doc.delivery_note or _first_parent(doc, "delivery_note_item", "Delivery Note Item")
+	doc.sales_invoice = doc.sales_invoice or _first_parent(doc, "sales_invoice_item", "Sales Invoice Item")
+	doc.set_defaults()
+	doc.calculate_totals(facts)
+
+
+def _refundable_rows(doc: Document, facts: order_facts.OrderFacts) -> list:
+	rows, seen = [], set()
+	doc.set_item_values(facts)
+	for d in doc.items:
+		if d.sales_order_item in seen or not d.max_refundable_qty:
+			continue
+		seen.add(d.sales_order_item)
+		rows.append(d)
+	return rows
+
+
+def _link_latest_source_lines(doc: Document):
+	for row_field, child in (("delivery_note_item", "Delivery Note Item"), ("sales_invoice_item", "Sales Invoice Item")):
+		latest = order_facts.latest_source_lines(doc.sales_order, child)
+		for d in doc.items:
+			if not d.get(row_field) and d.sales_order_item in latest:
+				d.set(row_field, latest[d.sales_order_item].name)
+
+
+def _first_parent(doc: Document, row_field: str, child: str) -> str | None:
+	names = [d.get(row_field) for d in doc.items if d.get(row_field)]
+	lines = order_facts.source_lines(child, names[:1])
+	return lines[names[0]].parent if lines else None

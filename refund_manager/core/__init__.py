@@ -1,0 +1,1 @@
+"""Plain-Python refund arithmetic: no frappe import, plain inputs, unit-tested in milliseconds."""

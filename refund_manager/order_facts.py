@@ -1,0 +1,269 @@
+"""What a Sales Order has been ordered, delivered, returned, billed, paid and refunded.
+
+One place reads these facts from the database (with `frappe.qb`, aggregates included) and hands
+plain values to `refund_manager.core`. With `for_update=True` the Sales Order row is locked first,
+so two requests checked against the same order are checked one after the other.
+"""
+
+from dataclasses import dataclass, field
+
+import frappe
+from frappe.query_builder.functions import Sum
+from frappe.utils import flt
+
+from refund_manager.core.amounts import unit_taxes
+from refund_manager.core.quantities import OrderLine
+
+# Refund Requests in these states no longer hold any quantity or amount of their order.
+RELEASED_STATUSES = ("Rejected", "Cancelled")
+
+
+@dataclass
+class PricedLine:
+	line: OrderLine
+	item_code: str
+	item_name: str
+	uom: str
+	warehouse: str | None
+	rate: float
+	unit_tax: float
+
+
+@dataclass
+class OrderFacts:
+	sales_order: str
+	docstatus: int
+	status: str
+	customer: str
+	company: str
+	currency: str
+	conversion_rate: float
+	lines: dict[str, PricedLine] = field(default_factory=dict)
+	billed: float = 0.0
+	paid: float = 0.0
+	refunded_elsewhere: float = 0.0
+
+	@property
+	def order_lines(self) -> dict[str, OrderLine]:
+		return {name: priced.line for name, priced in self.lines.items()}
+
+
+def load(sales_order: str, exclude_request: str | None = None, for_update: bool = False) -> OrderFacts | None:
+	"""The refund facts of one Sales Order, or None when it does not exist."""
+	header = _order_header(sales_order, for_update)
+	if not header:
+		return None
+	facts = OrderFacts(
+		sales_order=header.name,
+		docstatus=header.docstatus,
+		status=header.status,
+		customer=header.customer,
+		company=header.company,
+		currency=header.currency,
+		conversion_rate=flt(header.conversion_rate) or 1.0,
+	)
+	refunded_qty, facts.refunded_elsewhere = _refunded_by_requests(sales_order, exclude_request)
+	stock_returned, credited = _returned_outside(sales_order)
+	for item in _order_items(sales_order):
+		facts.lines[item.name] = PricedLine(
+			line=OrderLine(
+				name=item.name,
+				ordered_qty=flt(item.qty),
+				# delivered_qty is net of returns; adding returned_qty back gives what left the warehouse
+				delivered_qty=flt(item.delivered_qty) + flt(item.returned_qty),
+				refunded_qty=refunded_qty.get(item.name, 0.0),
+				stock_returned_outside_qty=stock_returned.get(item.name, 0.0),
+				credited_outside_qty=credited.get(item.name, 0.0),
+			),
+			item_code=item.item_code,
+			item_name=item.item_name,
+			uom=item.uom,
+			warehouse=item.warehouse,
+			rate=flt(item.net_rate),
+			unit_tax=unit_taxes(
+				flt(item.net_amount), flt(item.qty), flt(header.net_total), flt(header.total_taxes_and_charges)
+			),
+		)
+	facts.billed, facts.paid = _billed_and_paid(sales_order, flt(header.advance_paid))
+	return facts
+
+
+def _order_header(sales_order: str, for_update: bool):
+	so = frappe.qb.DocType("Sales Order")
+	query = (
+		frappe.qb.from_(so)
+		.select(
+			so.name,
+			so.docstatus,
+			so.status,
+			so.customer,
+			so.company,
+			so.currency,
+			so.conversion_rate,
+			so.net_total,
+			so.total_taxes_and_charges,
+			so.advance_paid,
+		)
+		.where(so.name == sales_order)
+	)
+	if for_update:
+		query = query.for_update()
+	rows = query.run(as_dict=True)
+	return rows[0] if rows else None
+
+
+def _order_items(sales_order: str):
+	soi = frappe.qb.DocType("Sales Order Item")
+	return (
+		frappe.qb.from_(soi)
+		.select(
+			soi.name,
+			soi.item_code,
+			soi.item_name,
+			soi.uom,
+			soi.warehouse,
+			soi.qty,
+			soi.net_rate,
+			soi.net_amount,
+			soi.delivered_qty,
+			soi.returned_qty,
+		)
+		.where((soi.parent == sales_order) & (soi.parenttype == "Sales Order"))
+		.orderby(soi.idx)
+		.run(as_dict=True)
+	)
+
+
+def _refunded_by_requests(sales_order: str, exclude_request: str | None) -> tuple[dict[str, float], float]:
+	"""Quantities per order line and the net amount held by other live Refund Requests."""
+	rr = frappe.qb.DocType("Refund Request")
+	rri = frappe.qb.DocType("Refund Request Item")
+	live = (rr.sales_order == sales_order) & (rr.docstatus < 2) & rr.status.notin(RELEASED_STATUSES)
+	if exclude_request:
+		live &= rr.name != exclude_request
+	per_line = (
+		frappe.qb.from_(rri)
+		.join(rr)
+		.on(rri.parent == rr.name)
+		.select(rri.sales_order_item, Sum(rri.qty).as_("qty"))
+		.where(live & (rri.parenttype == "Refund Request"))
+		.groupby(rri.sales_order_item)
+		.run(as_dict=True)
+	)
+	amount = frappe.qb.from_(rr).select(Sum(rr.refund_amount)).where(live).run()
+	return {r.sales_order_item: flt(r.qty) for r in per_line}, flt(amount[0][0] if amount else 0)
+
+
+def _returned_outside(sales_order: str) -> tuple[dict[str, float], dict[str, float]]:
+	"""Quantities returned to stock and credited per order line by documents not made by this app."""
+	dn = frappe.qb.DocType("Delivery Note")
+	dni = frappe.qb.DocType("Delivery Note Item")
+	si = frappe.qb.DocType("Sales Invoice")
+	sii = frappe.qb.DocType("Sales Invoice Item")
+
+	def not_ours(parent):
+		return parent.refund_request.isnull() | (parent.refund_request == "")
+
+	dn_returns = (
+		frappe.qb.from_(dni)
+		.join(dn)
+		.on(dni.parent == dn.name)
+		.select(dni.so_detail, Sum(dni.qty).as_("qty"))
+		.where(
+			(dni.against_sales_order == sales_order)
+			& (dn.docstatus == 1)
+			& (dn.is_return == 1)
+			& not_ours(dn)
+		)
+		.groupby(dni.so_detail)
+		.run(as_dict=True)
+	)
+	si_returns = (
+		frappe.qb.from_(sii)
+		.join(si)
+		.on(sii.parent == si.name)
+		.select(sii.so_detail, si.update_stock, Sum(sii.qty).as_("qty"))
+		.where((sii.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 1) & not_ours(si))
+		.groupby(sii.so_detail, si.update_stock)
+		.run(as_dict=True)
+	)
+	stock_returned: dict[str, float] = {}
+	credited: dict[str, float] = {}
+	for r in dn_returns:
+		stock_returned[r.so_detail] = stock_returned.get(r.so_detail, 0.0) - flt(r.qty)
+	for r in si_returns:
+		credited[r.so_detail] = credited.get(r.so_detail, 0.0) - flt(r.qty)
+		if r.update_stock:
+			stock_returned[r.so_detail] = stock_returned.get(r.so_detail, 0.0) - flt(r.qty)
+	return stock_returned, credited
+
+
+def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, float]:
+	"""Billed (credit notes netted) and paid amounts for the order, taxes included, pro rata.
+
+	An invoice may cover several orders: each counts for the share of its net total that carries
+	this order's lines.
+	"""
+	si = frappe.qb.DocType("Sales Invoice")
+	sii = frappe.qb.DocType("Sales Invoice Item")
+	invoices = (
+		frappe.qb.from_(sii)
+		.join(si)
+		.on(sii.parent == si.name)
+		.select(
+			si.name,
+			si.is_return,
+			si.net_total,
+			si.grand_total,
+			si.outstanding_amount,
+			Sum(sii.net_amount).as_("order_net_amount"),
+		)
+		.where((sii.sales_order == sales_order) & (si.docstatus == 1))
+		.groupby(si.name, si.is_return, si.net_total, si.grand_total, si.outstanding_amount)
+		.run(as_dict=True)
+	)
+	billed = 0.0
+	paid_on_invoices = 0.0
+	for inv in invoices:
+		share = flt(inv.order_net_amount) / flt(inv.net_total) if flt(inv.net_total) else 1.0
+		billed += flt(inv.grand_total) * share
+		if not inv.is_return:
+			paid_on_invoices += (flt(inv.grand_total) - flt(inv.outstanding_amount)) * share
+	return billed, paid_on_invoices + advance_paid
+
+
+def source_lines(doctype: str, names: list[str]) -> dict[str, dict]:
+	"""Delivery Note / Sales Invoice item rows by name: their parent, order line and state."""
+	if not names:
+		return {}
+	parent_dt = {"Delivery Note Item": "Delivery Note", "Sales Invoice Item": "Sales Invoice"}[doctype]
+	child = frappe.qb.DocType(doctype)
+	parent = frappe.qb.DocType(parent_dt)
+	rows = (
+		frappe.qb.from_(child)
+		.join(parent)
+		.on(child.parent == parent.name)
+		.select(child.name, child.parent, child.so_detail, parent.docstatus, parent.is_return)
+		.where(child.name.isin(names))
+		.run(as_dict=True)
+	)
+	return {r.name: r for r in rows}
+
+
+def latest_source_lines(sales_order: str, doctype: str) -> dict[str, dict]:
+	"""The latest submitted, non-return Delivery Note / Sales Invoice line per order line."""
+	parent_dt = {"Delivery Note Item": "Delivery Note", "Sales Invoice Item": "Sales Invoice"}[doctype]
+	order_field = "against_sales_order" if doctype == "Delivery Note Item" else "sales_order"
+	child = frappe.qb.DocType(doctype)
+	parent = frappe.qb.DocType(parent_dt)
+	rows = (
+		frappe.qb.from_(child)
+		.join(parent)
+		.on(child.parent == parent.name)
+		.select(child.name, child.parent, child.so_detail)
+		.where((child[order_field] == sales_order) & (parent.docstatus == 1) & (parent.is_return == 0))
+		.orderby(parent.posting_date)
+		.orderby(parent.creation)
+		.run(as_dict=True)
+	)
+	return {r.so_detail: r for r in rows}

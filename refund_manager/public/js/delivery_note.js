@@ -1,0 +1,17 @@
+// Create > Refund Request on a submitted Delivery Note that is not itself a return.
+frappe.ui.form.on("Delivery Note", {
+	refresh(frm) {
+		if (frm.doc.docstatus === 1 && !frm.doc.is_return && frappe.model.can_create("Refund Request")) {
+			frm.add_custom_button(
+				__("Refund Request"),
+				() =>
+					frappe.model.open_mapped_doc({
+						method: "refund_manager.api.make_refund_request",
+						frm,
+						args: { source_doctype: frm.doctype },
+					}),
+				__("Create")
+			);
+		}
+	},
+});

@@ -1,0 +1,2 @@
+// Copyright (c) 2026, refund_manager developers
+// For license information, please see license.txt

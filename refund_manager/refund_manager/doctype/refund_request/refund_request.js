@@ -1,0 +1,68 @@
+// Copyright (c) 2026, refund_manager developers
+// For license information, please see license.txt
+
+frappe.ui.form.on("Refund Request", {
+	setup(frm) {
+		frm.set_query("sales_order", () => ({
+			filters: {
+				docstatus: 1,
+				status: ["not in", ["Closed", "Cancelled"]],
+				...(frm.doc.customer ? { customer: frm.doc.customer } : {}),
+			},
+		}));
+		frm.set_query("delivery_note", () => ({
+			filters: { docstatus: 1, is_return: 0, customer: frm.doc.customer },
+		}));
+		frm.set_query("sales_invoice", () => ({
+			filters: { docstatus: 1, is_return: 0, customer: frm.doc.customer },
+		}));
+		frm.set_query("return_warehouse", () => ({
+			filters: { company: frm.doc.company, is_group: 0 },
+		}));
+		frm.set_query("account", "deductions", () => ({
+			filters: { company: frm.doc.company, is_group: 0 },
+		}));
+		frm.set_query("refund_reason", () => ({ filters: { disabled: 0 } }));
+	},
+
+	sales_order(frm) {
+		// Starting from an order (typed in instead of the Create button): map its lines in.
+		if (frm.doc.sales_order && frm.is_new() && !(frm.doc.items || []).some((d) => d.sales_order_item)) {
+			frappe.model.open_mapped_doc({
+				method: "refund_manager.api.make_refund_request",
+				source_name: frm.doc.sales_order,
+				args: { source_doctype: "Sales Order" },
+			});
+		}
+	},
+
+	refund_reason(frm) {
+		if (!frm.doc.refund_reason) return;
+		frappe.db.get_value("Refund Reason", frm.doc.refund_reason, "return_goods_by_default").then((r) => {
+			const value = r.message && r.message.return_goods_by_default ? 1 : 0;
+			if (value !== frm.doc.return_goods) frm.set_value("return_goods", value);
+		});
+	},
+
+	return_goods(frm) {
+		frm.events.refresh_refundable_quantities(frm);
+	},
+
+	refresh_refundable_quantities(frm) {
+		if (!frm.doc.sales_order) return;
+		frappe
+			.call("refund_manager.api.get_refundable_quantities", {
+				sales_order: frm.doc.sales_order,
+				return_goods: frm.doc.return_goods,
+				refund_request: frm.is_new() ? null : frm.doc.name,
+			})
+			.then((r) => {
+				const limits = r.message || {};
+				(frm.doc.items || []).forEach((d) => {
+					const limit = limits[d.sales_order_item] || 0;
+					frappe.model.set_value(d.doctype, d.name, "max_refundable_qty", limit);
+					if (d.qty > limit) frappe.model.set_value(d.doctype, d.name, "qty", limit);
+				});
+			});
+	},
+});

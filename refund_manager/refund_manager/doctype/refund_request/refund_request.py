@@ -1,0 +1,351 @@
+# Copyright (c) 2026, refund_manager developers
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint, flt
+
+from refund_manager import order_facts
+from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
+from refund_manager.core.problems import Problem
+from refund_manager.core.quantities import RequestedRow, check_rows, refundable_qty
+
+
+class RefundRequestError(frappe.ValidationError):
+	pass
+
+
+class InvalidRefundSourceError(RefundRequestError):
+	pass
+
+
+class OverRefundError(RefundRequestError):
+	pass
+
+
+class RefundAmountError(RefundRequestError):
+	pass
+
+
+class MissingEvidenceError(RefundRequestError):
+	pass
+
+
+# Sales Order states from which nothing may be refunded.
+BLOCKED_ORDER_STATUSES = ("Closed", "Cancelled")
+
+
+class RefundRequest(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from refund_manager.refund_manager.doctype.refund_deduction.refund_deduction import RefundDeduction
+		from refund_manager.refund_manager.doctype.refund_posting.refund_posting import RefundPosting
+		from refund_manager.refund_manager.doctype.refund_request_item.refund_request_item import (
+			RefundRequestItem,
+		)
+
+		amended_from: DF.Link | None
+		base_refund_amount: DF.Currency
+		company: DF.Link
+		conversion_rate: DF.Float
+		currency: DF.Link
+		customer: DF.Link
+		customer_name: DF.Data | None
+		deductions: DF.Table[RefundDeduction]
+		deductions_total: DF.Currency
+		delivery_note: DF.Link | None
+		description: DF.SmallText | None
+		items: DF.Table[RefundRequestItem]
+		items_total: DF.Currency
+		mode_of_payment: DF.Link | None
+		naming_series: DF.Literal["RFR-.YYYY.-"]
+		posting_date: DF.Date
+		postings: DF.Table[RefundPosting]
+		refund_amount: DF.Currency
+		refund_reason: DF.Link
+		return_goods: DF.Check
+		return_warehouse: DF.Link | None
+		sales_invoice: DF.Link | None
+		sales_order: DF.Link
+		status: DF.Literal[
+			"Draft",
+			"Pending Approval",
+			"Pending Finance Approval",
+			"Approved",
+			"Rejected",
+			"Credited",
+			"Refunded",
+			"Cancelled",
+		]
+		taxes_total: DF.Currency
+	# end: auto-generated types
+
+	def validate(self):
+		facts = self.load_order_facts(for_update=True)
+		self.validate_sales_order(facts)
+		self.validate_refund_reason()
+		self.set_defaults()
+		self.validate_source_documents()
+		self.set_item_values(facts)
+		self.validate_quantities(facts)
+		self.calculate_totals(facts)
+		self.validate_deductions()
+		self.validate_refund_amount(facts)
+		self.set_status()
+
+	def before_submit(self):
+		self.validate_evidence()
+
+	def on_cancel(self):
+		self.set_status(update=True)
+
+	# ------------------------------------------------------------------ loading
+
+	def load_order_facts(self, for_update: bool = False) -> order_facts.OrderFacts:
+		"""The order's facts, its row locked when checking (so concurrent checks run one by one)."""
+		facts = order_facts.load(
+			self.sales_order, exclude_request=None if self.is_new() else self.name, for_update=for_update
+		)
+		if not facts:
+			frappe.throw(
+				_("Sales Order {0} does not exist.").format(frappe.bold(self.sales_order)),
+				InvalidRefundSourceError,
+				title=_("Invalid Sales Order"),
+			)
+		return facts
+
+	# ------------------------------------------------------------------ validation steps
+
+	def validate_sales_order(self, facts: order_facts.OrderFacts):
+		if facts.docstatus != 1 or facts.status in BLOCKED_ORDER_STATUSES:
+			frappe.throw(
+				_("Sales Order {0} must be submitted and not cancelled or closed (it is {1}).").format(
+					frappe.bold(self.sales_order), _(facts.status or "Draft")
+				),
+				InvalidRefundSourceError,
+				title=_("Invalid Sales Order"),
+			)
+		for fieldname, expected in (
+			("customer", facts.customer),
+			("company", facts.company),
+			("currency", facts.currency),
+		):
+			if not self.get(fieldname):
+				self.set(fieldname, expected)
+			elif self.get(fieldname) != expected:
+				frappe.throw(
+					_("{0} {1} does not match Sales Order {2}, which has {3}.").format(
+						_(self.meta.get_label(fieldname)),
+						frappe.bold(self.get(fieldname)),
+						frappe.bold(self.sales_order),
+						frappe.bold(expected),
+					),
+					InvalidRefundSourceError,
+					title=_("Mismatch with Sales Order"),
+				)
+		self.conversion_rate = facts.conversion_rate
+
+	def validate_refund_reason(self):
+		if self.refund_reason and frappe.db.get_value("Refund Reason", self.refund_reason, "disabled"):
+			frappe.throw(
+				_("Refund Reason {0} is disabled.").format(frappe.bold(self.refund_reason)),
+				RefundRequestError,
+			)
+
+	def set_defaults(self):
+		settings = frappe.get_cached_doc("Refund Settings")
+		if not self.mode_of_payment:
+			self.mode_of_payment = settings.default_mode_of_payment
+		if self.return_goods and not self.return_warehouse:
+			company_settings = settings.for_company(self.company)
+			if company_settings and company_settings.return_warehouse:
+				self.return_warehouse = company_settings.return_warehouse
+
+	def validate_source_documents(self):
+		"""Delivery Note, Sales Invoice and their lines must belong to this order."""
+		for doctype, fieldname, row_field in (
+			("Delivery Note", "delivery_note", "delivery_note_item"),
+			("Sales Invoice", "sales_invoice", "sales_invoice_item"),
+		):
+			child_doctype = f"{doctype} Item"
+			links = order_facts.source_lines(
+				child_doctype, [d.get(row_field) for d in self.items if d.get(row_field)]
+			)
+			for d in self.items:
+				name = d.get(row_field)
+				if not name:
+					continue
+				line = links.get(name)
+				if not line or line.docstatus != 1 or line.is_return or line.so_detail != d.sales_order_item:
+					frappe.throw(
+						_("Row #{0}: {1} line {2} is not a submitted line of Sales Order {3} for this item.").format(
+							d.idx, _(doctype), frappe.bold(name), frappe.bold(self.sales_order)
+						),
+						InvalidRefundSourceError,
+						title=_("Invalid Source Line"),
+					)
+			header = self.get(fieldname)
+			if header:
+				self.validate_source_header(doctype, header)
+			else:
+				self.set(fieldname, next((links[n].parent for n in links), None))
+
+	def validate_source_header(self, doctype: str, name: str):
+		values = frappe.db.get_value(doctype, name, ["docstatus", "is_return", "customer"], as_dict=True)
+		order_field = "against_sales_order" if doctype == "Delivery Note" else "sales_order"
+		belongs = values and frappe.db.exists(
+			f"{doctype} Item", {"parent": name, "parenttype": doctype, order_field: self.sales_order}
+		)
+		if not belongs or values.docstatus != 1 or values.is_return or values.customer != self.customer:
+			frappe.throw(
+				_("{0} {1} is not a submitted {0} of Sales Order {2} for customer {3}.").format(
+					_(doctype), frappe.bold(name), frappe.bold(self.sales_order), frappe.bold(self.customer)
+				),
+				InvalidRefundSourceError,
+				title=_("Invalid Source Document"),
+			)
+
+	def set_item_values(self, facts: order_facts.OrderFacts):
+		"""Item, rate, tax and the refundable limit always come from the order, never from the client."""
+		for d in self.items:
+			priced = facts.lines.get(d.sales_order_item)
+			if not priced:
+				continue  # reported by validate_quantities
+			d.item_code = priced.item_code
+			d.item_name = priced.item_name
+			d.uom = priced.uom
+			d.warehouse = d.warehouse or priced.warehouse
+			d.rate = priced.rate
+			d.max_refundable_qty = refundable_qty(priced.line, bool(self.return_goods))
+
+	def validate_quantities(self, facts: order_facts.OrderFacts):
+		rows = [RequestedRow(d.idx, d.sales_order_item, flt(d.qty)) for d in self.items]
+		problems = check_rows(
+			rows, facts.order_lines, bool(self.return_goods), precision=self.items_precision("qty")
+		)
+		throw_problems(self, problems, OverRefundError)
+
+	def calculate_totals(self, facts: order_facts.OrderFacts):
+		precision = self.precision("refund_amount")
+		unit_tax = {name: priced.unit_tax for name, priced in facts.lines.items()}
+		self._totals = compute_totals(
+			[PricedRow(flt(d.qty), flt(d.rate), unit_tax.get(d.sales_order_item, 0.0)) for d in self.items],
+			[flt(d.amount) for d in self.deductions],
+			precision,
+			rounder=flt,
+		)
+		for d, row in zip(self.items, self._totals.rows, strict=True):
+			d.amount = row.amount
+			d.tax_amount = row.tax_amount
+		self.items_total = self._totals.items_total
+		self.taxes_total = self._totals.taxes_total
+		self.deductions_total = self._totals.deductions_total
+		self.refund_amount = self._totals.refund_amount
+		self.base_refund_amount = flt(self.refund_amount * flt(self.conversion_rate or 1), precision)
+
+	def validate_deductions(self):
+		for d in self.deductions:
+			if d.account and frappe.db.get_value("Account", d.account, "company") != self.company:
+				frappe.throw(
+					_("Deduction row #{0}: account {1} does not belong to company {2}.").format(
+						d.idx, frappe.bold(d.account), frappe.bold(self.company)
+					),
+					RefundAmountError,
+				)
+
+	def validate_refund_amount(self, facts: order_facts.OrderFacts):
+		limit = refundable_amount(facts.billed, facts.paid, facts.refunded_elsewhere)
+		precision = self.precision("refund_amount")
+		problems = check_amounts(
+			self._totals, [flt(d.amount) for d in self.deductions], flt(limit, precision), precision
+		)
+		throw_problems(self, problems, RefundAmountError)
+
+	def validate_evidence(self):
+		if not frappe.db.get_value("Refund Reason", self.refund_reason, "requires_evidence"):
+			return
+		if not frappe.db.exists("File", {"attached_to_doctype": self.doctype, "attached_to_name": self.name}):
+			frappe.throw(
+				_("Refund Reason {0} requires evidence: attach a photo or document before submitting.").format(
+					frappe.bold(self.refund_reason)
+				),
+				MissingEvidenceError,
+				title=_("Evidence Required"),
+			)
+
+	# ------------------------------------------------------------------ status
+
+	def set_status(self, update: bool = False):
+		if self.docstatus == 2:
+			status = "Cancelled"
+		elif self.docstatus == 1:
+			status = self.status if self.status in ("Credited", "Refunded") else "Approved"
+		else:
+			status = self.status if self.status in ("Pending Approval", "Pending Finance Approval", "Rejected") else "Draft"
+		if update:
+			self.db_set("status", status, update_modified=False)
+		else:
+			self.status = status
+
+	# ------------------------------------------------------------------ helpers
+
+	def items_precision(self, fieldname: str) -> int:
+		return cint(frappe.get_meta("Refund Request Item").get_field(fieldname).precision) or cint(
+			frappe.db.get_default("float_precision") or 3
+		)
+
+
+def problem_message(doc: RefundRequest, problem: Problem) -> str:
+	"""One translated sentence per problem found by `refund_manager.core`, naming the row and limit."""
+	v = problem.values
+	fmt = lambda value, fieldname="refund_amount": frappe.format_value(  # noqa: E731
+		value, doc.meta.get_field(fieldname), doc
+	)
+	messages = {
+		"no_rows": lambda: _("Add at least one item to refund."),
+		"unknown_line": lambda: _("Row #{0}: this line is not a line of Sales Order {1}.").format(
+			problem.row, frappe.bold(doc.sales_order)
+		),
+		"duplicate_line": lambda: _("Row #{0}: the same order line is already refunded in row #{1}.").format(
+			problem.row, v.get("first_row")
+		),
+		"qty_not_positive": lambda: _("Row #{0}: quantity to refund must be greater than zero.").format(
+			problem.row
+		),
+		"qty_over_refundable": lambda: _(
+			"Row #{0}: cannot refund {1} of {2}; at most {3} can still be refunded ({4})."
+		).format(
+			problem.row,
+			frappe.bold(v["qty"]),
+			frappe.bold(doc.items[problem.row - 1].item_code),
+			frappe.bold(v["limit"]),
+			_("delivered, less refunds and returns")
+			if v["return_goods"]
+			else _("ordered, less refunds and returns"),
+		),
+		"deduction_negative": lambda: _("Deduction row #{0}: amount cannot be negative.").format(problem.row),
+		"refund_negative": lambda: _(
+			"Deductions of {0} are larger than the refund; the refund amount cannot be negative."
+		).format(frappe.bold(fmt(v["deductions_total"]))),
+		"refund_over_limit": lambda: _(
+			"Refund amount {0} is more than the customer was billed or paid for Sales Order {1}, less other refunds: at most {2}."
+		).format(frappe.bold(fmt(v["refund_amount"])), frappe.bold(doc.sales_order), frappe.bold(fmt(v["limit"]))),
+	}
+	return messages[problem.code]()
+
+
+def throw_problems(doc: RefundRequest, problems: list[Problem], exc: type[Exception]):
+	if problems:
+		frappe.throw(
+			[problem_message(doc, p) for p in problems],
+			exc,
+			title=_("Invalid Refund Request"),
+			as_list=True,
+		)
