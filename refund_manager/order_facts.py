@@ -63,17 +63,16 @@ def load(sales_order: str, exclude_request: str | None = None, for_update: bool 
 		conversion_rate=flt(header.conversion_rate) or 1.0,
 	)
 	refunded_qty, facts.refunded_elsewhere = _refunded_by_requests(sales_order, exclude_request)
-	stock_returned, credited = _returned_outside(sales_order)
+	returns = _returns(sales_order)
 	for item in _order_items(sales_order):
 		facts.lines[item.name] = PricedLine(
 			line=OrderLine(
 				name=item.name,
 				ordered_qty=flt(item.qty),
-				# delivered_qty is net of returns; adding returned_qty back gives what left the warehouse
-				delivered_qty=flt(item.delivered_qty) + flt(item.returned_qty),
+				delivered_qty=flt(item.delivered_qty) + returns.stock_returned.get(item.name, 0.0),
 				refunded_qty=refunded_qty.get(item.name, 0.0),
-				stock_returned_outside_qty=stock_returned.get(item.name, 0.0),
-				credited_outside_qty=credited.get(item.name, 0.0),
+				stock_returned_outside_qty=returns.stock_returned_outside.get(item.name, 0.0),
+				credited_outside_qty=returns.credited_outside.get(item.name, 0.0),
 			),
 			item_code=item.item_code,
 			item_name=item.item_name,
@@ -126,7 +125,6 @@ def _order_items(sales_order: str):
 			soi.net_rate,
 			soi.net_amount,
 			soi.delivered_qty,
-			soi.returned_qty,
 		)
 		.where((soi.parent == sales_order) & (soi.parenttype == "Sales Order"))
 		.orderby(soi.idx)
@@ -154,48 +152,61 @@ def _refunded_by_requests(sales_order: str, exclude_request: str | None) -> tupl
 	return {r.sales_order_item: flt(r.qty) for r in per_line}, flt(amount[0][0] if amount else 0)
 
 
-def _returned_outside(sales_order: str) -> tuple[dict[str, float], dict[str, float]]:
-	"""Quantities returned to stock and credited per order line by documents not made by this app."""
+@dataclass
+class Returns:
+	"""Quantities per order line given back through return documents (as positive numbers)."""
+
+	stock_returned: dict[str, float] = field(default_factory=dict)  # all, this app's included
+	stock_returned_outside: dict[str, float] = field(default_factory=dict)
+	credited_outside: dict[str, float] = field(default_factory=dict)
+
+	def add(self, bucket: dict[str, float], line: str, qty: float):
+		bucket[line] = bucket.get(line, 0.0) + qty
+
+
+def _returns(sales_order: str) -> Returns:
+	"""Return Delivery Notes and credit notes against the order's lines.
+
+	`Sales Order Item.delivered_qty` is net of stock returns, so what left the warehouse is that
+	plus every stock return, this app's included; only documents not made by a Refund Request count
+	as "returned outside".
+	"""
 	dn = frappe.qb.DocType("Delivery Note")
 	dni = frappe.qb.DocType("Delivery Note Item")
 	si = frappe.qb.DocType("Sales Invoice")
 	sii = frappe.qb.DocType("Sales Invoice Item")
 
-	def not_ours(parent):
-		return parent.refund_request.isnull() | (parent.refund_request == "")
-
 	dn_returns = (
 		frappe.qb.from_(dni)
 		.join(dn)
 		.on(dni.parent == dn.name)
-		.select(dni.so_detail, Sum(dni.qty).as_("qty"))
-		.where(
-			(dni.against_sales_order == sales_order)
-			& (dn.docstatus == 1)
-			& (dn.is_return == 1)
-			& not_ours(dn)
-		)
-		.groupby(dni.so_detail)
+		.select(dni.so_detail, dn.refund_request, Sum(dni.qty).as_("qty"))
+		.where((dni.against_sales_order == sales_order) & (dn.docstatus == 1) & (dn.is_return == 1))
+		.groupby(dni.so_detail, dn.refund_request)
 		.run(as_dict=True)
 	)
 	si_returns = (
 		frappe.qb.from_(sii)
 		.join(si)
 		.on(sii.parent == si.name)
-		.select(sii.so_detail, si.update_stock, Sum(sii.qty).as_("qty"))
-		.where((sii.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 1) & not_ours(si))
-		.groupby(sii.so_detail, si.update_stock)
+		.select(sii.so_detail, si.update_stock, si.refund_request, Sum(sii.qty).as_("qty"))
+		.where((sii.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 1))
+		.groupby(sii.so_detail, si.update_stock, si.refund_request)
 		.run(as_dict=True)
 	)
-	stock_returned: dict[str, float] = {}
-	credited: dict[str, float] = {}
+	returns = Returns()
 	for r in dn_returns:
-		stock_returned[r.so_detail] = stock_returned.get(r.so_detail, 0.0) - flt(r.qty)
+		returns.add(returns.stock_returned, r.so_detail, -flt(r.qty))
+		if not r.refund_request:
+			returns.add(returns.stock_returned_outside, r.so_detail, -flt(r.qty))
 	for r in si_returns:
-		credited[r.so_detail] = credited.get(r.so_detail, 0.0) - flt(r.qty)
 		if r.update_stock:
-			stock_returned[r.so_detail] = stock_returned.get(r.so_detail, 0.0) - flt(r.qty)
-	return stock_returned, credited
+			returns.add(returns.stock_returned, r.so_detail, -flt(r.qty))
+		if not r.refund_request:
+			returns.add(returns.credited_outside, r.so_detail, -flt(r.qty))
+			if r.update_stock:
+				returns.add(returns.stock_returned_outside, r.so_detail, -flt(r.qty))
+	return returns
 
 
 def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, float]:

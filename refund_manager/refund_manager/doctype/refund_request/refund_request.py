@@ -323,9 +323,9 @@ def problem_message(doc: RefundRequest, problem: Problem) -> str:
 			"Row #{0}: cannot refund {1} of {2}; at most {3} can still be refunded ({4})."
 		).format(
 			problem.row,
-			frappe.bold(v["qty"]),
+			frappe.bold(f"{flt(v['qty']):g}"),
 			frappe.bold(doc.items[problem.row - 1].item_code),
-			frappe.bold(v["limit"]),
+			frappe.bold(f"{flt(v['limit']):g}"),
 			_("delivered, less refunds and returns")
 			if v["return_goods"]
 			else _("ordered, less refunds and returns"),

@@ -1,0 +1,54 @@
+"""Integration tests against a real Frappe 15 + ERPNext 15 site.
+
+Run with the bench's Python, from the sites folder (or set FRAPPE_SITES_PATH):
+    FRAPPE_SITE=refund.test ../env/bin/python -m pytest /path/to/refund_manager/tests/integration
+Each test builds its own customer, items, stock and orders on a shared test company; the session
+commits that company once and rolls each test back at its end.
+"""
+
+import os
+
+import pytest
+
+frappe = pytest.importorskip("frappe", reason="integration tests need frappe: run them with the bench's Python")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def site():
+	site_name = os.environ.get("FRAPPE_SITE")
+	if not site_name:
+		pytest.exit("FRAPPE_SITE is not set: name the site the integration tests run against.", returncode=2)
+	sites_path = os.environ.get("FRAPPE_SITES_PATH", ".")
+	frappe.init(site=site_name, sites_path=sites_path)
+	frappe.connect()
+	frappe.flags.in_test = True
+	if "refund_manager" not in frappe.get_installed_apps():
+		pytest.exit(f"refund_manager is not installed on site {site_name}.", returncode=2)
+	frappe.set_user("Administrator")
+	if not frappe.db.get_single_value("System Settings", "setup_complete"):
+		# ERPNext's before_tests completes the setup wizard (fiscal year, defaults, a first company)
+		for method in frappe.get_hooks("before_tests", app_name="erpnext"):
+			frappe.get_attr(method)()
+		frappe.get_attr("refund_manager.install.after_migrate")()
+		frappe.db.commit()
+	yield site_name
+	frappe.db.rollback()
+	frappe.destroy()
+
+
+@pytest.fixture(scope="session")
+def company(site):
+	from tests.integration import factories
+
+	name = factories.ensure_company()
+	frappe.db.commit()
+	return name
+
+
+@pytest.fixture(autouse=True)
+def rollback_after_test(site):
+	frappe.set_user("Administrator")
+	yield
+	frappe.set_user("Administrator")
+	frappe.db.rollback()
+	frappe.local.message_log = []

@@ -1,0 +1,217 @@
+"""Real ERPNext documents for integration tests, built with ERPNext's own mappers."""
+
+import frappe
+from frappe.utils import add_days, nowdate
+
+COMPANY = "RM Test Company"
+ABBR = "RMTC"
+TAX_ACCOUNT = f"RM Output Tax - {ABBR}"
+STORES = f"RM Stores - {ABBR}"
+RETURNS = f"RM Returns - {ABBR}"
+CUSTOMER_GROUP = "RM Test Customers"
+ITEM_GROUP = "RM Test Items"
+TERRITORY = "RM Test Territory"
+TAX_RATE = 10.0
+
+
+def unique(prefix: str) -> str:
+	return f"{prefix} {frappe.generate_hash(length=8)}"
+
+
+def ensure_company() -> str:
+	if not frappe.db.exists("Company", COMPANY):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": COMPANY,
+				"abbr": ABBR,
+				"default_currency": "USD",
+				"country": "United States",
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+	_ensure(
+		"Account",
+		TAX_ACCOUNT,
+		{
+			"account_name": "RM Output Tax",
+			"company": COMPANY,
+			"parent_account": f"Duties and Taxes - {ABBR}",
+			"account_type": "Tax",
+			"tax_rate": TAX_RATE,
+		},
+	)
+	for warehouse in ("RM Stores", "RM Returns"):
+		_ensure(
+			"Warehouse",
+			f"{warehouse} - {ABBR}",
+			{"warehouse_name": warehouse, "company": COMPANY, "parent_warehouse": f"All Warehouses - {ABBR}"},
+		)
+	_ensure("Customer Group", CUSTOMER_GROUP, {"customer_group_name": CUSTOMER_GROUP, "parent_customer_group": "All Customer Groups"})
+	_ensure("Item Group", ITEM_GROUP, {"item_group_name": ITEM_GROUP, "parent_item_group": "All Item Groups"})
+	_ensure("Territory", TERRITORY, {"territory_name": TERRITORY, "parent_territory": "All Territories"})
+	settings = frappe.get_single("Refund Settings")
+	if not settings.for_company(COMPANY):
+		settings.append("company_settings", {"company": COMPANY, "return_warehouse": RETURNS})
+		settings.save()
+	return COMPANY
+
+
+def _ensure(doctype: str, name: str, values: dict):
+	if not frappe.db.exists(doctype, name):
+		frappe.get_doc({"doctype": doctype, **values}).insert()
+
+
+def make_customer() -> str:
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": unique("RM Customer"),
+				"customer_group": CUSTOMER_GROUP,
+				"territory": TERRITORY,
+			}
+		)
+		.insert()
+		.name
+	)
+
+
+def make_item(stock_qty: float = 100, valuation_rate: float = 40) -> str:
+	item = frappe.get_doc(
+		{
+			"doctype": "Item",
+			"item_code": unique("RM Item"),
+			"item_group": ITEM_GROUP,
+			"stock_uom": "Nos",
+			"is_stock_item": 1,
+			"valuation_rate": valuation_rate,
+			"item_defaults": [{"company": COMPANY, "default_warehouse": STORES}],
+		}
+	).insert()
+	if stock_qty:
+		from erpnext.stock.doctype.stock_entry.stock_entry_utils import make_stock_entry
+
+		make_stock_entry(item_code=item.name, qty=stock_qty, to_warehouse=STORES, rate=valuation_rate, company=COMPANY)
+	return item.name
+
+
+def make_sales_order(customer: str, lines: list[tuple[str, float, float]], taxes: bool = True, submit: bool = True):
+	so = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"company": COMPANY,
+			"customer": customer,
+			"transaction_date": nowdate(),
+			"delivery_date": add_days(nowdate(), 7),
+			"currency": "USD",
+			"selling_price_list": "Standard Selling",
+			"set_warehouse": STORES,
+			"items": [
+				{"item_code": item, "qty": qty, "rate": rate, "warehouse": STORES, "delivery_date": add_days(nowdate(), 7)}
+				for item, qty, rate in lines
+			],
+			"taxes": [
+				{
+					"charge_type": "On Net Total",
+					"account_head": TAX_ACCOUNT,
+					"description": "Output Tax",
+					"rate": TAX_RATE,
+					"cost_center": f"Main - {ABBR}",
+				}
+			]
+			if taxes
+			else [],
+		}
+	)
+	so.insert()
+	if submit:
+		so.submit()
+	return so
+
+
+def deliver(sales_order: str, qty_by_item: dict[str, float] | None = None):
+	"""A submitted Delivery Note for the order (all open quantities, or the given ones per item)."""
+	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+	dn = make_delivery_note(sales_order)
+	_set_quantities(dn, qty_by_item)
+	dn.insert()
+	dn.submit()
+	return dn
+
+
+def bill(sales_order: str, qty_by_item: dict[str, float] | None = None):
+	from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice
+
+	si = make_sales_invoice(sales_order)
+	_set_quantities(si, qty_by_item)
+	si.insert()
+	si.submit()
+	return si
+
+
+def pay(doctype: str, name: str, amount: float | None = None):
+	"""A submitted Payment Entry (Receive) against a Sales Invoice or, as an advance, a Sales Order."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	pe = get_payment_entry(doctype, name, party_amount=amount, bank_account=f"Cash - {ABBR}")
+	pe.reference_no = unique("REF")
+	pe.reference_date = nowdate()
+	pe.insert()
+	pe.submit()
+	return pe
+
+
+def return_delivery(delivery_note: str, qty_by_item: dict[str, float]):
+	"""A return Delivery Note made in ERPNext directly (outside this app)."""
+	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
+
+	ret = make_sales_return(delivery_note)
+	ret.items = [d for d in ret.items if d.item_code in qty_by_item]
+	for d in ret.items:
+		d.qty = -abs(qty_by_item[d.item_code])
+	ret.insert()
+	ret.submit()
+	return ret
+
+
+def credit_note(sales_invoice: str, qty_by_item: dict[str, float]):
+	"""A Credit Note made in ERPNext directly (outside this app)."""
+	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+	ret = make_sales_return(sales_invoice)
+	ret.items = [d for d in ret.items if d.item_code in qty_by_item]
+	for d in ret.items:
+		d.qty = -abs(qty_by_item[d.item_code])
+	ret.insert()
+	ret.submit()
+	return ret
+
+
+def _set_quantities(doc, qty_by_item):
+	if qty_by_item is None:
+		return
+	doc.items = [d for d in doc.items if d.item_code in qty_by_item]
+	for d in doc.items:
+		d.qty = qty_by_item[d.item_code]
+
+
+def make_user(role: str) -> str:
+	email = f"rm-{frappe.scrub(role)}-{frappe.generate_hash(length=6)}@example.com"
+	user = frappe.get_doc(
+		{"doctype": "User", "email": email, "first_name": role, "send_welcome_email": 0, "user_type": "System User"}
+	)
+	user.append("roles", {"role": role})
+	user.insert(ignore_permissions=True)
+	return user.name
+
+
+def refund_request_for(source_name: str, source_doctype: str = "Sales Order", reason: str = "Changed Mind"):
+	"""The mapped draft (not saved), as the Create > Refund Request button gives it."""
+	from refund_manager.api import make_refund_request
+
+	doc = make_refund_request(source_name, source_doctype)
+	doc.refund_reason = reason
+	return doc
