@@ -1,0 +1,133 @@
+"""What install puts on the site, reasons and roles: checked on the real site."""
+
+import frappe
+import pytest
+
+from refund_manager import install
+from refund_manager.refund_manager.doctype.refund_request.refund_request import (
+	MissingEvidenceError,
+	RefundRequestError,
+)
+from tests.integration import factories as f
+
+pytestmark = pytest.mark.usefixtures("company")
+
+
+def paid_order(qty=2, rate=100.0):
+	customer = f.make_customer()
+	item = f.make_item()
+	so = f.make_sales_order(customer, [(item, qty, rate)])
+	si = f.bill(so.name)
+	f.pay("Sales Invoice", si.name)
+	return so
+
+
+def site_setup_counts():
+	return {
+		"roles": frappe.db.count("Role", {"name": ("in", install.ROLES)}),
+		"custom_fields": frappe.db.count("Custom Field", {"fieldname": "refund_request"}),
+		"reasons": frappe.db.count("Refund Reason"),
+	}
+
+
+def test_install_steps_are_idempotent():
+	install.after_install()
+	before = site_setup_counts()
+	install.after_migrate()
+	install.after_migrate()
+	assert site_setup_counts() == before
+	assert before["roles"] == len(install.ROLES)
+	assert before["custom_fields"] == len(install.POSTED_DOCTYPES)
+	for doctype in install.POSTED_DOCTYPES:
+		field = frappe.get_meta(doctype).get_field("refund_request")
+		assert field and field.options == "Refund Request" and field.read_only and field.no_copy
+	assert set(frappe.get_all("Refund Reason", pluck="name")) >= {r[0] for r in install.DEFAULT_REASONS}
+
+
+def test_settings_defaults_never_overwrite_what_an_administrator_set():
+	settings = frappe.get_single("Refund Settings")
+	mode = frappe.db.get_value("Mode of Payment", {"name": ("!=", "Cash")})
+	settings.default_mode_of_payment = mode
+	settings.save()
+	install.after_migrate()
+	assert frappe.db.get_single_value("Refund Settings", "default_mode_of_payment") == mode
+
+
+def test_disabled_reason_is_refused():
+	so = paid_order()
+	reason = frappe.get_doc({"doctype": "Refund Reason", "reason": f.unique("Old Reason"), "disabled": 1}).insert()
+	doc = f.refund_request_for(so.name, reason=reason.name)
+	with pytest.raises(RefundRequestError, match="is disabled"):
+		doc.insert()
+
+
+def test_reason_requiring_evidence_blocks_submit_until_a_file_is_attached():
+	so = paid_order()
+	doc = f.refund_request_for(so.name, reason="Damaged")
+	doc.insert()
+	with pytest.raises(MissingEvidenceError, match="requires evidence"):
+		doc.submit()
+	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
+
+	frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": "broken-box.txt",
+			"content": b"photo of the broken box",
+			"attached_to_doctype": "Refund Request",
+			"attached_to_name": doc.name,
+		}
+	).insert()
+	doc.reload()
+	doc.submit()
+	assert doc.docstatus == 1
+
+
+def test_sales_user_raises_but_cannot_approve():
+	so = paid_order()
+	user = f.make_user("Sales User")
+	frappe.set_user(user)
+	doc = f.refund_request_for(so.name)
+	doc.insert()
+	assert not frappe.has_permission("Refund Request", "submit", doc=doc, user=user)
+	with pytest.raises(frappe.PermissionError):
+		doc.submit()
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
+
+
+def test_user_without_sales_role_cannot_raise_a_request():
+	so = paid_order()
+	user = f.make_user("Stock User")
+	frappe.set_user(user)
+	with pytest.raises(frappe.PermissionError):
+		f.refund_request_for(so.name).insert()
+
+
+def test_invoice_without_sales_order_gives_a_clear_message():
+	customer = f.make_customer()
+	item = f.make_item()
+	si = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": f.COMPANY,
+			"customer": customer,
+			"currency": "USD",
+			"items": [{"item_code": item, "qty": 1, "rate": 10}],
+		}
+	).insert()
+	si.submit()
+	with pytest.raises(frappe.ValidationError, match="is not linked to a Sales Order"):
+		f.refund_request_for(si.name, "Sales Invoice")
+
+
+def test_refundable_quantities_endpoint_follows_return_goods():
+	from refund_manager.api import get_refundable_quantities
+
+	customer = f.make_customer()
+	item = f.make_item()
+	so = f.make_sales_order(customer, [(item, 5, 10.0)])
+	f.deliver(so.name, {item: 2})
+	line = so.items[0].name
+	assert get_refundable_quantities(so.name, return_goods=1) == {line: 2}
+	assert get_refundable_quantities(so.name, return_goods=0) == {line: 5}
