@@ -100,6 +100,9 @@ def remove_custom_fields():
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
 			if name:
 				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+			# Frappe keeps the column of a deleted Custom Field; ours holds nothing anybody else needs
+			if frappe.db.has_column(doctype, field["fieldname"]):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop column `{field['fieldname']}`")
 		frappe.clear_cache(doctype=doctype)
 
 

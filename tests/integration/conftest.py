@@ -13,6 +13,17 @@ import pytest
 frappe = pytest.importorskip("frappe", reason="integration tests need frappe: run them with the bench's Python")
 
 
+def pytest_report_header(config):
+	import erpnext
+
+	import refund_manager
+
+	return (
+		f"frappe {frappe.__version__}, erpnext {erpnext.__version__}, "
+		f"refund_manager from {refund_manager.__file__}, site {os.environ.get('FRAPPE_SITE')}"
+	)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def site():
 	site_name = os.environ.get("FRAPPE_SITE")
