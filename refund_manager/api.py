@@ -61,10 +61,8 @@ def get_refundable_quantities(
 def _sales_order_of(source_doctype: str, source_name: str) -> str:
 	if source_doctype == "Sales Order":
 		return source_name
-	child, order_field = {
-		"Delivery Note": ("Delivery Note Item", "against_sales_order"),
-		"Sales Invoice": ("Sales Invoice Item", "sales_order"),
-	}[source_doctype]
+	child = f"{source_doctype} Item"
+	order_field = order_facts.SOURCE_LINE_DOCTYPES[child][1]
 	orders = frappe.get_all(
 		child,
 		filters={"parent": source_name, "parenttype": source_doctype, order_field: ("is", "set")},

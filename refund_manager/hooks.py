@@ -12,11 +12,11 @@ required_apps = ["frappe/erpnext"]
 # Whitelisted methods must carry type annotations (checked by Frappe on every call).
 require_type_annotated_api_methods = True
 
-# The "Create > Refund Request" button on the three source documents.
+# The "Create > Refund Request" button on the three source documents (one script, see its header).
 doctype_js = {
-	"Sales Order": "public/js/sales_order.js",
-	"Delivery Note": "public/js/delivery_note.js",
-	"Sales Invoice": "public/js/sales_invoice.js",
+	"Sales Order": "public/js/refund_request_button.js",
+	"Delivery Note": "public/js/refund_request_button.js",
+	"Sales Invoice": "public/js/refund_request_button.js",
 }
 
 # Everything the app needs on a site is created idempotently here and removed on uninstall.

@@ -243,36 +243,42 @@ def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, floa
 	return billed, paid_on_invoices + advance_paid
 
 
+# Source document lines: child doctype -> (parent doctype, the child's link to the Sales Order)
+SOURCE_LINE_DOCTYPES = {
+	"Delivery Note Item": ("Delivery Note", "against_sales_order"),
+	"Sales Invoice Item": ("Sales Invoice", "sales_order"),
+}
+
+
+def _source_line_query(doctype: str):
+	"""Lines of Delivery Notes / Sales Invoices joined to their parent, and the two tables."""
+	parent_doctype, _order_field = SOURCE_LINE_DOCTYPES[doctype]
+	child = frappe.qb.DocType(doctype)
+	parent = frappe.qb.DocType(parent_doctype)
+	query = (
+		frappe.qb.from_(child)
+		.join(parent)
+		.on(child.parent == parent.name)
+		.select(child.name, child.parent, child.so_detail)
+	)
+	return query, child, parent
+
+
 def source_lines(doctype: str, names: list[str]) -> dict[str, dict]:
 	"""Delivery Note / Sales Invoice item rows by name: their parent, order line and state."""
 	if not names:
 		return {}
-	parent_dt = {"Delivery Note Item": "Delivery Note", "Sales Invoice Item": "Sales Invoice"}[doctype]
-	child = frappe.qb.DocType(doctype)
-	parent = frappe.qb.DocType(parent_dt)
-	rows = (
-		frappe.qb.from_(child)
-		.join(parent)
-		.on(child.parent == parent.name)
-		.select(child.name, child.parent, child.so_detail, parent.docstatus, parent.is_return)
-		.where(child.name.isin(names))
-		.run(as_dict=True)
-	)
+	query, child, parent = _source_line_query(doctype)
+	rows = query.select(parent.docstatus, parent.is_return).where(child.name.isin(names)).run(as_dict=True)
 	return {r.name: r for r in rows}
 
 
 def latest_source_lines(sales_order: str, doctype: str) -> dict[str, dict]:
 	"""The latest submitted, non-return Delivery Note / Sales Invoice line per order line."""
-	parent_dt = {"Delivery Note Item": "Delivery Note", "Sales Invoice Item": "Sales Invoice"}[doctype]
-	order_field = "against_sales_order" if doctype == "Delivery Note Item" else "sales_order"
-	child = frappe.qb.DocType(doctype)
-	parent = frappe.qb.DocType(parent_dt)
+	query, child, parent = _source_line_query(doctype)
+	order_field = SOURCE_LINE_DOCTYPES[doctype][1]
 	rows = (
-		frappe.qb.from_(child)
-		.join(parent)
-		.on(child.parent == parent.name)
-		.select(child.name, child.parent, child.so_detail)
-		.where((child[order_field] == sales_order) & (parent.docstatus == 1) & (parent.is_return == 0))
+		query.where((child[order_field] == sales_order) & (parent.docstatus == 1) & (parent.is_return == 0))
 		.orderby(parent.posting_date)
 		.orderby(parent.creation)
 		.run(as_dict=True)

@@ -32,7 +32,9 @@ def site():
 	sites_path = os.environ.get("FRAPPE_SITES_PATH", ".")
 	frappe.init(site=site_name, sites_path=sites_path)
 	frappe.connect()
-	frappe.flags.in_test = True
+	frappe.flags.in_test = True  # v15
+	if hasattr(frappe, "in_test"):
+		frappe.in_test = True  # v16
 	if "refund_manager" not in frappe.get_installed_apps():
 		pytest.exit(f"refund_manager is not installed on site {site_name}.", returncode=2)
 	frappe.set_user("Administrator")

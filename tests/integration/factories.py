@@ -168,23 +168,19 @@ def return_delivery(delivery_note: str, qty_by_item: dict[str, float]):
 	"""A return Delivery Note made in ERPNext directly (outside this app)."""
 	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
 
-	ret = make_sales_return(delivery_note)
-	ret.items = [d for d in ret.items if d.item_code in qty_by_item]
-	for d in ret.items:
-		d.qty = -abs(qty_by_item[d.item_code])
-	ret.insert()
-	ret.submit()
-	return ret
+	return _erpnext_return(make_sales_return, delivery_note, qty_by_item)
 
 
 def credit_note(sales_invoice: str, qty_by_item: dict[str, float]):
 	"""A Credit Note made in ERPNext directly (outside this app)."""
 	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
 
-	ret = make_sales_return(sales_invoice)
-	ret.items = [d for d in ret.items if d.item_code in qty_by_item]
-	for d in ret.items:
-		d.qty = -abs(qty_by_item[d.item_code])
+	return _erpnext_return(make_sales_return, sales_invoice, qty_by_item)
+
+
+def _erpnext_return(make_sales_return, source_name: str, qty_by_item: dict[str, float]):
+	ret = make_sales_return(source_name)
+	_set_quantities(ret, {item: -abs(qty) for item, qty in qty_by_item.items()})
 	ret.insert()
 	ret.submit()
 	return ret

@@ -126,6 +126,12 @@ def test_draft_order_is_refused():
 		doc.insert()
 
 
+def test_request_without_sales_order_says_so():
+	doc = frappe.get_doc({"doctype": "Refund Request", "refund_reason": "Changed Mind", "items": []})
+	with pytest.raises(InvalidRefundSourceError, match="Select the Sales Order"):
+		doc.insert()
+
+
 @pytest.mark.parametrize("fieldname", ["customer", "company", "currency"])
 def test_customer_company_currency_must_match_order(fieldname):
 	so, _ = order()

@@ -110,6 +110,9 @@ class RefundRequest(Document):
 
 	def load_order_facts(self, for_update: bool = False) -> order_facts.OrderFacts:
 		"""The order's facts, its row locked when checking (so concurrent checks run one by one)."""
+		if not self.sales_order:
+			# validate() runs before Frappe's mandatory check: say what is missing plainly
+			frappe.throw(_("Select the Sales Order to refund."), InvalidRefundSourceError)
 		facts = order_facts.load(
 			self.sales_order, exclude_request=None if self.is_new() else self.name, for_update=for_update
 		)
@@ -199,7 +202,7 @@ class RefundRequest(Document):
 
 	def validate_source_header(self, doctype: str, name: str):
 		values = frappe.db.get_value(doctype, name, ["docstatus", "is_return", "customer"], as_dict=True)
-		order_field = "against_sales_order" if doctype == "Delivery Note" else "sales_order"
+		order_field = order_facts.SOURCE_LINE_DOCTYPES[f"{doctype} Item"][1]
 		belongs = values and frappe.db.exists(
 			f"{doctype} Item", {"parent": name, "parenttype": doctype, order_field: self.sales_order}
 		)
