@@ -25,6 +25,11 @@ frappe.ui.form.on("Refund Request", {
 		frm.set_query("refund_reason", () => ({ filters: { disabled: 0 } }));
 	},
 
+	refresh(frm) {
+		// rows come from the order (Create > Refund Request), never typed in
+		frm.set_df_property("items", "cannot_add_rows", true);
+	},
+
 	sales_order(frm) {
 		// Starting from an order (typed in instead of the Create button): map its lines in.
 		if (frm.doc.sales_order && frm.is_new() && !(frm.doc.items || []).some((d) => d.sales_order_item)) {
