@@ -120,7 +120,7 @@ def fill_refund_request(doc: Document, source_doctype: str):
 	doc.sales_order = doc.sales_order or _sales_order_of(source_doctype, doc.delivery_note or doc.sales_invoice)
 	facts = order_facts.load(doc.sales_order)
 	doc.validate_sales_order(facts)
-	_link_latest_source_lines(doc)
+	order_facts.link_latest_source_lines(doc)
 	delivered = any(line.delivered_qty > 0 for line in facts.order_lines.values())
 	doc.return_goods = 1 if source_doctype == "Delivery Note" or delivered else 0
 
@@ -152,14 +152,6 @@ def _refundable_rows(doc: Document, facts: order_facts.OrderFacts) -> list:
 		seen.add(d.sales_order_item)
 		rows.append(d)
 	return rows
-
-
-def _link_latest_source_lines(doc: Document):
-	for row_field, child in (("delivery_note_item", "Delivery Note Item"), ("sales_invoice_item", "Sales Invoice Item")):
-		latest = order_facts.latest_source_lines(doc.sales_order, child)
-		for d in doc.items:
-			if not d.get(row_field) and d.sales_order_item in latest:
-				d.set(row_field, latest[d.sales_order_item].name)
 
 
 def _first_parent(doc: Document, row_field: str, child: str) -> str | None:

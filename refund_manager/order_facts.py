@@ -169,7 +169,9 @@ def _returns(sales_order: str) -> Returns:
 
 	`Sales Order Item.delivered_qty` is net of stock returns, so what left the warehouse is that
 	plus every stock return, this app's included; only documents not made by a Refund Request count
-	as "returned outside".
+	as "returned outside". Read from the return documents themselves rather than from
+	`Sales Order Item.returned_qty`, which ERPNext leaves at 0 for returns built in Python with
+	make_sales_return (see posting.as_loaded).
 	"""
 	dn = frappe.qb.DocType("Delivery Note")
 	dni = frappe.qb.DocType("Delivery Note Item")
@@ -284,3 +286,12 @@ def latest_source_lines(sales_order: str, doctype: str) -> dict[str, dict]:
 		.run(as_dict=True)
 	)
 	return {r.so_detail: r for r in rows}
+
+
+def link_latest_source_lines(doc):
+	"""Fill each Refund Request row's missing Delivery Note / Sales Invoice line with the latest one."""
+	for row_field, child in (("delivery_note_item", "Delivery Note Item"), ("sales_invoice_item", "Sales Invoice Item")):
+		latest = latest_source_lines(doc.sales_order, child)
+		for d in doc.items:
+			if not d.get(row_field) and d.sales_order_item in latest:
+				d.set(row_field, latest[d.sales_order_item].name)

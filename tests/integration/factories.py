@@ -179,7 +179,9 @@ def credit_note(sales_invoice: str, qty_by_item: dict[str, float]):
 
 
 def _erpnext_return(make_sales_return, source_name: str, qty_by_item: dict[str, float]):
-	ret = make_sales_return(source_name)
+	from refund_manager.posting import as_loaded
+
+	ret = as_loaded(make_sales_return(source_name))  # as the Desk builds it
 	_set_quantities(ret, {item: -abs(qty) for item, qty in qty_by_item.items()})
 	ret.insert()
 	ret.submit()

@@ -362,7 +362,7 @@ def test_amounts_are_rounded_to_the_currency_precision():
 		assert value == flt(value, 2)
 
 
-def test_refund_within_limits_submits():
+def test_refund_within_limits_submits_and_posts():
 	so, (item,) = order([(2, 100.0)])
 	f.deliver(so.name)
 	si = f.bill(so.name)
@@ -370,5 +370,6 @@ def test_refund_within_limits_submits():
 	doc = f.refund_request_for(so.name, reason="Wrong Item")
 	doc.insert()
 	doc.submit()
-	assert doc.status == "Approved"
-	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (1, "Approved")
+	# approval posts return, credit note and payment (ledgers checked in test_postings)
+	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (1, "Refunded")
+	assert [p.reference_doctype for p in doc.postings] == ["Delivery Note", "Sales Invoice", "Payment Entry"]

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, flt
 
-from refund_manager import order_facts
+from refund_manager import order_facts, posting
 from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
 from refund_manager.core.problems import Problem
 from refund_manager.core.quantities import RequestedRow, check_rows, refundable_qty
@@ -102,9 +102,18 @@ class RefundRequest(Document):
 
 	def before_submit(self):
 		self.validate_evidence()
+		self.post_refund()
+
+	def before_cancel(self):
+		posting.check_cancellable(self)
 
 	def on_cancel(self):
+		posting.cancel_postings(self)
 		self.set_status(update=True)
+
+	def post_refund(self):
+		"""Approval posts the stock return and the accounting entries (see refund_manager.posting)."""
+		posting.post_refund(self)
 
 	# ------------------------------------------------------------------ loading
 

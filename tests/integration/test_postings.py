@@ -1,0 +1,301 @@
+"""Approval posts the refund in ERPNext: ledger facts (GL, stock ledger, outstanding, statuses)."""
+
+import frappe
+import pytest
+from frappe.query_builder.functions import Sum
+from frappe.utils import flt
+
+from refund_manager import posting
+from refund_manager.core.posting_plan import Step
+from refund_manager.posting import AlreadyPostedError, PostingSetupError
+from tests.integration import factories as f
+
+pytestmark = pytest.mark.usefixtures("company")
+
+CASH = f"Cash - {f.ABBR}"
+DEBTORS = f"Debtors - {f.ABBR}"
+SALES = f"Sales - {f.ABBR}"
+STOCK = f"Stock In Hand - {f.ABBR}"
+COGS = f"Cost of Goods Sold - {f.ABBR}"
+FEES = f"Miscellaneous Expenses - {f.ABBR}"
+
+
+def gl(voucher_no: str) -> dict[str, float]:
+	"""Net debit (credit negative) per account of one voucher, cancelled entries left out."""
+	gle = frappe.qb.DocType("GL Entry")
+	rows = (
+		frappe.qb.from_(gle)
+		.select(gle.account, (Sum(gle.debit) - Sum(gle.credit)).as_("net"))
+		.where((gle.voucher_no == voucher_no) & (gle.is_cancelled == 0))
+		.groupby(gle.account)
+		.run(as_dict=True)
+	)
+	return {r.account: flt(r.net, 2) for r in rows if flt(r.net, 2)}
+
+
+def customer_balance(customer: str) -> float:
+	gle = frappe.qb.DocType("GL Entry")
+	rows = (
+		frappe.qb.from_(gle)
+		.select(Sum(gle.debit) - Sum(gle.credit))
+		.where((gle.party_type == "Customer") & (gle.party == customer) & (gle.is_cancelled == 0))
+		.run()
+	)
+	return flt(rows[0][0], 2)
+
+
+def stock_moves(voucher_no: str) -> list[tuple[str, float]]:
+	return [
+		(r.warehouse, flt(r.actual_qty))
+		for r in frappe.get_all(
+			"Stock Ledger Entry",
+			filters={"voucher_no": voucher_no, "is_cancelled": 0},
+			fields=["warehouse", "actual_qty"],
+		)
+	]
+
+
+def postings(doc, doctype: str) -> list[str]:
+	return [p.reference_name for p in doc.postings if p.reference_doctype == doctype]
+
+
+def documents_of(request: str) -> list[tuple[str, str, int]]:
+	found = []
+	for doctype in posting.POSTED_DOCTYPES:
+		for d in frappe.get_all(doctype, filters={"refund_request": request}, fields=["name", "docstatus"]):
+			found.append((doctype, d.name, d.docstatus))
+	return found
+
+
+def sold(qty=5, rate=100.0, deliver=True, bill=True, pay=True):
+	customer = f.make_customer()
+	item = f.make_item(valuation_rate=40)
+	so = f.make_sales_order(customer, [(item, qty, rate)])
+	dn = f.deliver(so.name) if deliver else None
+	si = f.bill(so.name) if bill else None
+	if pay and si:
+		f.pay("Sales Invoice", si.name)
+	return frappe._dict(customer=customer, item=item, so=so, dn=dn, si=si)
+
+
+def request(so, qty, reason="Wrong Item", return_goods=None, fee=0.0):
+	doc = f.refund_request_for(so.name, reason=reason)
+	doc.items[0].qty = qty
+	if return_goods is not None:
+		doc.return_goods = return_goods
+	if fee:
+		doc.append("deductions", {"description": "Restocking fee", "account": FEES, "amount": fee})
+	doc.insert()
+	return doc
+
+
+# ---------------------------------------------------------------- what gets posted
+
+
+def test_delivered_billed_paid_with_restocking_fee():
+	o = sold()
+	assert customer_balance(o.customer) == 0  # invoiced 550, paid 550
+	doc = request(o.so, 2, fee=10)
+	doc.submit()
+
+	assert doc.status == "Refunded"
+	[ret] = postings(doc, "Delivery Note")
+	[cn] = postings(doc, "Sales Invoice")
+	[pe] = postings(doc, "Payment Entry")
+	# goods back into the return warehouse, at their valuation (2 x 40)
+	assert stock_moves(ret) == [(f.RETURNS, 2.0)]
+	assert gl(ret) == {STOCK: 80.0, COGS: -80.0}
+	# credit note: sales and tax reversed for the two units
+	assert gl(cn) == {SALES: 200.0, f.TAX_ACCOUNT: 20.0, DEBTORS: -220.0}
+	# money back: 210 out of cash, the 10 fee kept
+	assert gl(pe) == {DEBTORS: 220.0, CASH: -210.0, FEES: -10.0}
+	assert frappe.db.get_value("Payment Entry", pe, "payment_type") == "Pay"
+	# the customer's balance for the order ends at exactly zero, the credit note is settled
+	assert customer_balance(o.customer) == 0
+	assert frappe.db.get_value("Sales Invoice", cn, ["outstanding_amount", "return_against", "refund_request"]) == (
+		0,
+		o.si.name,
+		doc.name,
+	)
+	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 40
+	assert frappe.db.get_value("Delivery Note", ret, ["is_return", "return_against"]) == (1, o.dn.name)
+	assert frappe.db.get_value("Sales Order Item", o.so.items[0].name, "delivered_qty") == 3
+	assert [(p.reference_doctype, p.amount) for p in doc.postings] == [
+		("Delivery Note", -220.0),
+		("Sales Invoice", -220.0),
+		("Payment Entry", 210.0),
+	]
+
+
+def test_billed_but_unpaid_gets_a_credit_against_the_invoice():
+	o = sold(pay=False)
+	doc = request(o.so, 2, fee=10)
+	doc.submit()
+
+	assert doc.status == "Credited"
+	assert not postings(doc, "Payment Entry")
+	[cn] = postings(doc, "Sales Invoice")
+	[fee_je] = postings(doc, "Journal Entry")
+	assert frappe.db.get_value("Sales Invoice", cn, "update_outstanding_for_self") == 0
+	assert gl(fee_je) == {DEBTORS: 10.0, FEES: -10.0}
+	# 550 owed, 220 credited, the 10 fee still owed
+	assert frappe.db.get_value("Sales Invoice", o.si.name, "outstanding_amount") == 340
+	assert customer_balance(o.customer) == 340
+
+
+def test_partly_paid_invoice_settles_what_is_owed_and_pays_back_the_rest():
+	o = sold(pay=False)
+	f.pay("Sales Invoice", o.si.name, amount=450)  # 100 still owed
+	doc = request(o.so, 2)  # credit 220: 100 settles the debt, 120 goes back
+	doc.submit()
+
+	assert doc.status == "Refunded"
+	[pe] = postings(doc, "Payment Entry")
+	[reconcile] = postings(doc, "Journal Entry")
+	assert gl(pe) == {DEBTORS: 120.0, CASH: -120.0}
+	assert gl(reconcile) == {}  # moves the credit between the two invoices of one customer account
+	assert frappe.db.get_value("Sales Invoice", o.si.name, "outstanding_amount") == 0
+	assert frappe.db.get_value("Sales Invoice", postings(doc, "Sales Invoice")[0], "outstanding_amount") == 0
+	assert customer_balance(o.customer) == 0
+
+
+def test_advance_on_unbilled_order_is_paid_back_by_journal_entry():
+	o = sold(deliver=False, bill=False)
+	f.pay("Sales Order", o.so.name, amount=300)
+	doc = request(o.so, 2, fee=5)  # 220 - 5
+	doc.submit()
+
+	assert doc.status == "Refunded"
+	[je] = postings(doc, "Journal Entry")
+	assert gl(je) == {DEBTORS: 220.0, CASH: -215.0, FEES: -5.0}
+	assert not postings(doc, "Delivery Note") and not postings(doc, "Sales Invoice")
+	assert customer_balance(o.customer) == -80  # 300 advance, 220 of it used by the refund
+
+
+def test_refund_without_goods_back_posts_no_stock():
+	o = sold()
+	doc = request(o.so, 1, reason="Late Delivery", return_goods=0)
+	doc.submit()
+
+	assert not postings(doc, "Delivery Note")
+	[cn] = postings(doc, "Sales Invoice")
+	assert frappe.db.get_value("Sales Invoice", cn, "update_stock") == 0
+	assert stock_moves(cn) == []
+	assert gl(cn) == {SALES: 100.0, f.TAX_ACCOUNT: 10.0, DEBTORS: -110.0}
+	assert gl(postings(doc, "Payment Entry")[0]) == {DEBTORS: 110.0, CASH: -110.0}
+	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 0
+
+
+def test_two_partial_refunds_until_the_order_is_fully_refunded():
+	o = sold()
+	first = request(o.so, 2)
+	first.submit()
+	second = request(o.so, 3)
+	second.submit()
+
+	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 100
+	assert frappe.db.get_value("Sales Order Item", o.so.items[0].name, "delivered_qty") == 0
+	assert customer_balance(o.customer) == 0
+	paid_back = sum(gl(pe)[CASH] for doc in (first, second) for pe in postings(doc, "Payment Entry"))
+	assert paid_back == -550
+	with pytest.raises(frappe.ValidationError, match="Nothing is left to refund"):
+		f.refund_request_for(o.so.name)
+
+
+# ---------------------------------------------------------------- never wrong, never twice
+
+
+def test_cancel_reverses_every_posting():
+	o = sold()
+	stock_before = frappe.db.get_value("Bin", {"item_code": o.item, "warehouse": f.RETURNS}, "actual_qty") or 0
+	doc = request(o.so, 2, fee=10)
+	doc.submit()
+	names = [(p.reference_doctype, p.reference_name) for p in doc.postings]
+
+	doc.cancel()
+	assert doc.status == "Cancelled"
+	assert [frappe.db.get_value(dt, dn, "docstatus") for dt, dn in names] == [2, 2, 2]
+	for _, name in names:
+		assert gl(name) == {}
+		assert stock_moves(name) == []
+	assert (frappe.db.get_value("Bin", {"item_code": o.item, "warehouse": f.RETURNS}, "actual_qty") or 0) == stock_before
+	assert customer_balance(o.customer) == 0
+	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 0
+	assert frappe.db.get_value("Sales Invoice", o.si.name, "status") == "Paid"
+	# the quantity is refundable again
+	assert f.refund_request_for(o.so.name).items[0].max_refundable_qty == 5
+
+
+def test_failure_in_the_middle_of_posting_leaves_nothing_behind(monkeypatch):
+	o = sold()
+	doc = request(o.so, 2)
+
+	def broken_payment(*args):
+		raise frappe.ValidationError("bank is down")
+
+	monkeypatch.setitem(posting.BUILDERS, Step.PAYMENT, broken_payment)
+	with pytest.raises(frappe.ValidationError, match="bank is down"):
+		doc.submit()
+	assert documents_of(doc.name) == []
+	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (0, "Draft")
+	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 0
+	assert customer_balance(o.customer) == 0
+
+	monkeypatch.undo()  # the cause is fixed: the retry posts
+	doc = frappe.get_doc("Refund Request", doc.name)
+	doc.submit()
+	assert doc.status == "Refunded" and len(doc.postings) == 3
+
+
+def test_posting_twice_is_refused():
+	o = sold()
+	doc = request(o.so, 1)
+	doc.submit()
+	with pytest.raises(AlreadyPostedError, match="already posted"):
+		posting.post_refund(doc)
+	assert len(documents_of(doc.name)) == 3
+
+
+def test_missing_setup_is_named_before_anything_is_written():
+	o = sold()
+	doc = request(o.so, 1)
+	doc.db_set("return_warehouse", None)
+	doc.db_set("mode_of_payment", "Wire Transfer")
+	frappe.db.delete("Mode of Payment Account", {"parent": "Wire Transfer", "company": o.so.company})
+	doc.reload()
+	doc.return_warehouse = None
+	with pytest.raises(PostingSetupError, match=r"Return Warehouse.*default account of Mode of Payment Wire Transfer"):
+		posting.post_refund(doc)
+	assert documents_of(doc.name) == []
+
+
+def test_frozen_accounts_are_named_before_anything_is_written():
+	o = sold()
+	doc = request(o.so, 1)
+	user = f.make_user("Refund Approver")
+	settings = frappe.db.get_value(
+		"Accounts Settings", None, ["acc_frozen_upto", "frozen_accounts_modifier"], as_dict=True
+	)
+	frappe.db.set_single_value("Accounts Settings", "acc_frozen_upto", frappe.utils.add_days(frappe.utils.nowdate(), 1))
+	frappe.db.set_single_value("Accounts Settings", "frozen_accounts_modifier", None)
+	frappe.set_user(user)
+	try:
+		with pytest.raises(PostingSetupError, match="Accounts are frozen"):
+			doc.submit()
+	finally:
+		frappe.set_user("Administrator")
+		frappe.db.set_single_value("Accounts Settings", settings)
+	assert documents_of(doc.name) == []
+
+
+def test_a_posting_cancelled_by_hand_blocks_cancelling_the_request():
+	o = sold()
+	doc = request(o.so, 1)
+	doc.submit()
+	pe = frappe.get_doc("Payment Entry", postings(doc, "Payment Entry")[0])
+	pe.flags.ignore_links = True
+	pe.flags.ignore_linked_doctypes = ("Refund Request",)
+	pe.cancel()
+	with pytest.raises(posting.RefundPostingError, match="was cancelled by hand"):
+		frappe.get_doc("Refund Request", doc.name).cancel()
+	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 1
