@@ -2,13 +2,15 @@
 
 One place reads these facts from the database (with `frappe.qb`, aggregates included) and hands
 plain values to `refund_manager.core`. With `for_update=True` the Sales Order row is locked first,
-so two requests checked against the same order are checked one after the other.
+so two requests checked against the same order are checked one after the other, and every read
+after it is a locking read too: under MariaDB's REPEATABLE READ a plain read would still see the
+snapshot taken before the other request committed.
 """
 
 from dataclasses import dataclass, field
 
 import frappe
-from frappe.query_builder.functions import Sum
+from frappe.query_builder.functions import Count, Max, Sum
 from frappe.utils import flt
 
 from refund_manager.core.amounts import unit_taxes
@@ -62,9 +64,9 @@ def load(sales_order: str, exclude_request: str | None = None, for_update: bool 
 		currency=header.currency,
 		conversion_rate=flt(header.conversion_rate) or 1.0,
 	)
-	refunded_qty, facts.refunded_elsewhere = _refunded_by_requests(sales_order, exclude_request)
-	returns = _returns(sales_order)
-	for item in _order_items(sales_order):
+	refunded_qty, facts.refunded_elsewhere = _refunded_by_requests(sales_order, exclude_request, for_update)
+	returns = _returns(sales_order, for_update)
+	for item in _order_items(sales_order, for_update):
 		facts.lines[item.name] = PricedLine(
 			line=OrderLine(
 				name=item.name,
@@ -83,8 +85,25 @@ def load(sales_order: str, exclude_request: str | None = None, for_update: bool 
 				flt(item.net_amount), flt(item.qty), flt(header.net_total), flt(header.total_taxes_and_charges)
 			),
 		)
-	facts.billed, facts.paid = _billed_and_paid(sales_order, flt(header.advance_paid))
+	facts.billed, facts.paid = _billed_and_paid(sales_order, flt(header.advance_paid), for_update)
 	return facts
+
+
+def lock_sales_order(sales_order: str):
+	so = frappe.qb.DocType("Sales Order")
+	frappe.qb.from_(so).select(so.name).where(so.name == sales_order).for_update().run()
+
+
+def requests_changed_since_snapshot(sales_order: str) -> bool:
+	"""True when another transaction committed a change to this order's Refund Requests after
+	this transaction's read snapshot began (call it holding the order lock).
+
+	A locking read sees the latest committed rows, a plain read sees the snapshot: when they differ,
+	ERPNext's own plain reads in this transaction (bins, ledgers) would be stale too.
+	"""
+	rr = frappe.qb.DocType("Refund Request")
+	query = frappe.qb.from_(rr).select(Count(rr.name), Max(rr.modified)).where(rr.sales_order == sales_order)
+	return tuple(query.run()[0]) != tuple(query.for_update().run()[0])
 
 
 def _order_header(sales_order: str, for_update: bool):
@@ -111,9 +130,13 @@ def _order_header(sales_order: str, for_update: bool):
 	return rows[0] if rows else None
 
 
-def _order_items(sales_order: str):
+def _locking(query, for_update: bool):
+	return query.for_update() if for_update else query
+
+
+def _order_items(sales_order: str, for_update: bool = False):
 	soi = frappe.qb.DocType("Sales Order Item")
-	return (
+	query = (
 		frappe.qb.from_(soi)
 		.select(
 			soi.name,
@@ -128,27 +151,29 @@ def _order_items(sales_order: str):
 		)
 		.where((soi.parent == sales_order) & (soi.parenttype == "Sales Order"))
 		.orderby(soi.idx)
-		.run(as_dict=True)
 	)
+	return _locking(query, for_update).run(as_dict=True)
 
 
-def _refunded_by_requests(sales_order: str, exclude_request: str | None) -> tuple[dict[str, float], float]:
+def _refunded_by_requests(
+	sales_order: str, exclude_request: str | None, for_update: bool = False
+) -> tuple[dict[str, float], float]:
 	"""Quantities per order line and the net amount held by other live Refund Requests."""
 	rr = frappe.qb.DocType("Refund Request")
 	rri = frappe.qb.DocType("Refund Request Item")
 	live = (rr.sales_order == sales_order) & (rr.docstatus < 2) & rr.status.notin(RELEASED_STATUSES)
 	if exclude_request:
 		live &= rr.name != exclude_request
-	per_line = (
+	per_line = _locking(
 		frappe.qb.from_(rri)
 		.join(rr)
 		.on(rri.parent == rr.name)
 		.select(rri.sales_order_item, Sum(rri.qty).as_("qty"))
 		.where(live & (rri.parenttype == "Refund Request"))
-		.groupby(rri.sales_order_item)
-		.run(as_dict=True)
-	)
-	amount = frappe.qb.from_(rr).select(Sum(rr.refund_amount)).where(live).run()
+		.groupby(rri.sales_order_item),
+		for_update,
+	).run(as_dict=True)
+	amount = _locking(frappe.qb.from_(rr).select(Sum(rr.refund_amount)).where(live), for_update).run()
 	return {r.sales_order_item: flt(r.qty) for r in per_line}, flt(amount[0][0] if amount else 0)
 
 
@@ -164,7 +189,7 @@ class Returns:
 		bucket[line] = bucket.get(line, 0.0) + qty
 
 
-def _returns(sales_order: str) -> Returns:
+def _returns(sales_order: str, for_update: bool = False) -> Returns:
 	"""Return Delivery Notes and credit notes against the order's lines.
 
 	`Sales Order Item.delivered_qty` is net of stock returns, so what left the warehouse is that
@@ -178,24 +203,24 @@ def _returns(sales_order: str) -> Returns:
 	si = frappe.qb.DocType("Sales Invoice")
 	sii = frappe.qb.DocType("Sales Invoice Item")
 
-	dn_returns = (
+	dn_returns = _locking(
 		frappe.qb.from_(dni)
 		.join(dn)
 		.on(dni.parent == dn.name)
 		.select(dni.so_detail, dn.refund_request, Sum(dni.qty).as_("qty"))
 		.where((dni.against_sales_order == sales_order) & (dn.docstatus == 1) & (dn.is_return == 1))
-		.groupby(dni.so_detail, dn.refund_request)
-		.run(as_dict=True)
-	)
-	si_returns = (
+		.groupby(dni.so_detail, dn.refund_request),
+		for_update,
+	).run(as_dict=True)
+	si_returns = _locking(
 		frappe.qb.from_(sii)
 		.join(si)
 		.on(sii.parent == si.name)
 		.select(sii.so_detail, si.update_stock, si.refund_request, Sum(sii.qty).as_("qty"))
 		.where((sii.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 1))
-		.groupby(sii.so_detail, si.update_stock, si.refund_request)
-		.run(as_dict=True)
-	)
+		.groupby(sii.so_detail, si.update_stock, si.refund_request),
+		for_update,
+	).run(as_dict=True)
 	returns = Returns()
 	for r in dn_returns:
 		returns.add(returns.stock_returned, r.so_detail, -flt(r.qty))
@@ -211,7 +236,7 @@ def _returns(sales_order: str) -> Returns:
 	return returns
 
 
-def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, float]:
+def _billed_and_paid(sales_order: str, advance_paid: float, for_update: bool = False) -> tuple[float, float]:
 	"""Billed (credit notes netted) and paid amounts for the order, taxes included, pro rata.
 
 	An invoice may cover several orders: each counts for the share of its net total that carries
@@ -219,7 +244,7 @@ def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, floa
 	"""
 	si = frappe.qb.DocType("Sales Invoice")
 	sii = frappe.qb.DocType("Sales Invoice Item")
-	invoices = (
+	invoices = _locking(
 		frappe.qb.from_(sii)
 		.join(si)
 		.on(sii.parent == si.name)
@@ -232,9 +257,9 @@ def _billed_and_paid(sales_order: str, advance_paid: float) -> tuple[float, floa
 			Sum(sii.net_amount).as_("order_net_amount"),
 		)
 		.where((sii.sales_order == sales_order) & (si.docstatus == 1))
-		.groupby(si.name, si.is_return, si.net_total, si.grand_total, si.outstanding_amount)
-		.run(as_dict=True)
-	)
+		.groupby(si.name, si.is_return, si.net_total, si.grand_total, si.outstanding_amount),
+		for_update,
+	).run(as_dict=True)
 	billed = 0.0
 	paid_on_invoices = 0.0
 	for inv in invoices:

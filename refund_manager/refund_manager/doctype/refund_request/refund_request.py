@@ -32,6 +32,10 @@ class MissingEvidenceError(RefundRequestError):
 	pass
 
 
+class RefundConflictError(RefundRequestError):
+	"""Another transaction changed this order's refunds meanwhile: retrying is safe."""
+
+
 # Sales Order states from which nothing may be refunded.
 BLOCKED_ORDER_STATUSES = ("Closed", "Cancelled")
 
@@ -86,6 +90,24 @@ class RefundRequest(Document):
 		]
 		taxes_total: DF.Currency
 	# end: auto-generated types
+
+	def save(self, *args, **kwargs):
+		"""Lock the Sales Order before Frappe locks this request's own row (check_if_latest).
+
+		Every writer of an order's requests takes the order first, so two of them wait in turn
+		instead of deadlocking on each other's request rows (validate reads them with locks).
+		"""
+		if self.sales_order and not self.is_new():
+			order_facts.lock_sales_order(self.sales_order)
+			if order_facts.requests_changed_since_snapshot(self.sales_order):
+				frappe.throw(
+					_("Another refund on Sales Order {0} was saved at the same moment. Please try again.").format(
+						frappe.bold(self.sales_order)
+					),
+					RefundConflictError,
+					title=_("Try Again"),
+				)
+		return super().save(*args, **kwargs)
 
 	def validate(self):
 		facts = self.load_order_facts(for_update=True)
