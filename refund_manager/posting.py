@@ -269,24 +269,43 @@ def make_credit_note(doc, plan: Plan, ctx: PostingContext):
 
 def make_reconcile_journal(doc, plan: Plan, ctx: PostingContext):
 	"""Part of the credit settles what the customer still owes on the invoice."""
-	party = {"party_type": "Customer", "party": doc.customer, "account": ctx.receivable_account}
-	je = new_journal_entry(doc, "Journal Entry", _("Credit of {0} set against what is still owed on {1}").format(ctx.credit_note, ctx.invoice.name))
-	je.append("accounts", {**party, "debit_in_account_currency": plan.reconcile_amount, "reference_type": "Sales Invoice", "reference_name": ctx.credit_note})
-	je.append("accounts", {**party, "credit_in_account_currency": plan.reconcile_amount, "reference_type": "Sales Invoice", "reference_name": ctx.invoice.name})
+	je = new_journal_entry(doc, _("Credit of {0} set against what is still owed on {1}").format(ctx.credit_note, ctx.invoice.name))
+	customer_line(je, doc, ctx, debit=plan.reconcile_amount, against=ctx.credit_note)
+	customer_line(je, doc, ctx, credit=plan.reconcile_amount, against=ctx.invoice.name)
 	submit_posting(doc, je, amount=plan.reconcile_amount)
 
 
 def make_payment(doc, plan: Plan, ctx: PostingContext):
+	"""Money back by Payment Entry (Pay) against the credit note; fees as deductions.
+
+	Amounts on the request are in its (the order's) currency, which is the customer account's
+	currency; the bank amount and the deductions are converted at the order's exchange rate.
+	"""
 	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 
 	pe = get_payment_entry("Sales Invoice", ctx.credit_note, bank_account=ctx.bank_account)
 	pe.mode_of_payment = doc.mode_of_payment
 	pe.reference_no = doc.name
 	pe.reference_date = nowdate()
-	pe.paid_amount = pe.received_amount = plan.pay_amount
+	rate = flt(doc.conversion_rate) or 1.0  # request currency -> company currency
+	pe.target_exchange_rate = rate
+	pe.received_amount = plan.pay_amount  # into the customer's account, in the request's currency
+	pe.paid_amount = flt(plan.pay_amount * rate / (flt(pe.source_exchange_rate) or 1.0), pe.precision("paid_amount"))
 	for d in doc.deductions:
 		# a Pay entry's deduction is negative: the fee is credited to its account (kept back)
-		pe.append("deductions", {"account": d.account, "cost_center": ctx.cost_center, "amount": -flt(d.amount), "description": d.description})
+		pe.append(
+			"deductions",
+			{
+				"account": d.account,
+				"cost_center": ctx.cost_center,
+				"amount": -flt(flt(d.amount) * rate, pe.precision("paid_amount")),
+				"description": d.description,
+			},
+		)
+	pe.set_amounts()
+	if pe.difference_amount and pe.deductions:
+		pe.deductions[-1].amount -= pe.difference_amount  # rounding of the converted fees
+		pe.set_amounts()
 	pe.remarks = _("Refund {0} for Sales Order {1}").format(doc.name, doc.sales_order)
 	submit_posting(doc, pe, amount=plan.pay_amount)
 
@@ -294,12 +313,10 @@ def make_payment(doc, plan: Plan, ctx: PostingContext):
 def make_advance_refund(doc, plan: Plan, ctx: PostingContext):
 	"""The advance of an unbilled order goes back; fees stay as income (ERPNext refuses a debit
 	linked to a Sales Order, so the customer line carries no order reference)."""
-	if plan.pay_amount > 0 and not ctx.bank_account:
-		frappe.throw(_("Set the default account of the Mode of Payment."), PostingSetupError)
-	je = new_journal_entry(doc, "Journal Entry", _("Advance refund {0} for Sales Order {1}").format(doc.name, doc.sales_order))
-	je.append("accounts", {"account": ctx.receivable_account, "party_type": "Customer", "party": doc.customer, "debit_in_account_currency": flt(doc.items_total) + flt(doc.taxes_total)})
+	je = new_journal_entry(doc, _("Advance refund {0} for Sales Order {1}").format(doc.name, doc.sales_order))
+	customer_line(je, doc, ctx, debit=flt(doc.items_total) + flt(doc.taxes_total))
 	if plan.pay_amount > 0:
-		je.append("accounts", {"account": ctx.bank_account, "credit_in_account_currency": plan.pay_amount})
+		journal_line(je, doc, ctx.bank_account, credit=plan.pay_amount)
 	append_fee_lines(je, doc, ctx)
 	submit_posting(doc, je, amount=plan.pay_amount)
 
@@ -307,8 +324,8 @@ def make_advance_refund(doc, plan: Plan, ctx: PostingContext):
 def make_fee_journal(doc, plan: Plan, ctx: PostingContext):
 	"""Fees the customer still owes when no money (or not enough) goes out to carry them."""
 	against = ctx.invoice.name if plan.credit_against_invoice else ctx.credit_note
-	je = new_journal_entry(doc, "Journal Entry", _("Fees kept on refund {0}").format(doc.name))
-	je.append("accounts", {"account": ctx.receivable_account, "party_type": "Customer", "party": doc.customer, "debit_in_account_currency": plan.fee_in_journal, "reference_type": "Sales Invoice", "reference_name": against})
+	je = new_journal_entry(doc, _("Fees kept on refund {0}").format(doc.name))
+	customer_line(je, doc, ctx, debit=plan.fee_in_journal, against=against)
 	append_fee_lines(je, doc, ctx, total=plan.fee_in_journal)
 	submit_posting(doc, je, amount=plan.fee_in_journal)
 
@@ -318,14 +335,47 @@ def append_fee_lines(je, doc, ctx: PostingContext, total: float | None = None):
 	if total is not None and rows and flt(total) != flt(sum(a for _, a in rows)):
 		rows = [(rows[0][0], flt(total))]  # only part of the fees is left for the journal
 	for account, amount in rows:
-		je.append("accounts", {"account": account, "credit_in_account_currency": amount, "cost_center": ctx.cost_center})
+		journal_line(je, doc, account, credit=amount, cost_center=ctx.cost_center)
 
 
-def new_journal_entry(doc, voucher_type: str, remark: str):
+def customer_line(je, doc, ctx: PostingContext, debit: float = 0.0, credit: float = 0.0, against: str | None = None):
+	extra = {"party_type": "Customer", "party": doc.customer}
+	if against:
+		extra.update(reference_type="Sales Invoice", reference_name=against)
+	journal_line(je, doc, ctx.receivable_account, debit=debit, credit=credit, **extra)
+
+
+def journal_line(je, doc, account: str, debit: float = 0.0, credit: float = 0.0, **extra):
+	"""A Journal Entry line for an amount in the request's currency, in the account's currency."""
+	from erpnext.accounts.utils import get_account_currency
+
+	company_currency = frappe.get_cached_value("Company", doc.company, "default_currency")
+	account_currency = get_account_currency(account)
+	rate = flt(doc.conversion_rate) or 1.0
+	if account_currency == doc.currency:
+		factor, exchange_rate = 1.0, (1.0 if doc.currency == company_currency else rate)
+	else:  # the account is in the company's currency
+		factor, exchange_rate = rate, 1.0
+	if account_currency != company_currency:
+		je.multi_currency = 1
+	je.append(
+		"accounts",
+		{
+			"account": account,
+			"account_currency": account_currency,
+			"exchange_rate": exchange_rate,
+			"debit_in_account_currency": flt(debit * factor, 2),
+			"credit_in_account_currency": flt(credit * factor, 2),
+			**extra,
+		},
+	)
+
+
+def new_journal_entry(doc, remark: str):
 	return frappe.get_doc(
 		{
 			"doctype": "Journal Entry",
-			"voucher_type": voucher_type,
+			"voucher_type": "Journal Entry",
 			"company": doc.company,
 			"posting_date": nowdate(),
 			"cheque_no": doc.name,

@@ -63,19 +63,37 @@ def _ensure(doctype: str, name: str, values: dict):
 		frappe.get_doc({"doctype": doctype, **values}).insert()
 
 
-def make_customer() -> str:
-	return (
-		frappe.get_doc(
-			{
-				"doctype": "Customer",
-				"customer_name": unique("RM Customer"),
-				"customer_group": CUSTOMER_GROUP,
-				"territory": TERRITORY,
-			}
-		)
-		.insert()
-		.name
+def make_customer(currency: str | None = None) -> str:
+	"""A customer; in a foreign currency it gets a receivable account in that currency."""
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": unique("RM Customer"),
+			"customer_group": CUSTOMER_GROUP,
+			"territory": TERRITORY,
+		}
 	)
+	if currency:
+		customer.default_currency = currency
+		customer.append("accounts", {"company": COMPANY, "account": ensure_receivable(currency)})
+	return customer.insert().name
+
+
+def ensure_receivable(currency: str) -> str:
+	frappe.db.set_value("Currency", currency, "enabled", 1)
+	name = f"RM Debtors {currency} - {ABBR}"
+	_ensure(
+		"Account",
+		name,
+		{
+			"account_name": f"RM Debtors {currency}",
+			"company": COMPANY,
+			"parent_account": f"Accounts Receivable - {ABBR}",
+			"account_type": "Receivable",
+			"account_currency": currency,
+		},
+	)
+	return name
 
 
 def make_item(stock_qty: float = 100, valuation_rate: float = 40) -> str:
@@ -97,7 +115,14 @@ def make_item(stock_qty: float = 100, valuation_rate: float = 40) -> str:
 	return item.name
 
 
-def make_sales_order(customer: str, lines: list[tuple[str, float, float]], taxes: bool = True, submit: bool = True):
+def make_sales_order(
+	customer: str,
+	lines: list[tuple[str, float, float]],
+	taxes: bool = True,
+	submit: bool = True,
+	currency: str = "USD",
+	conversion_rate: float = 1.0,
+):
 	so = frappe.get_doc(
 		{
 			"doctype": "Sales Order",
@@ -105,7 +130,8 @@ def make_sales_order(customer: str, lines: list[tuple[str, float, float]], taxes
 			"customer": customer,
 			"transaction_date": nowdate(),
 			"delivery_date": add_days(nowdate(), 7),
-			"currency": "USD",
+			"currency": currency,
+			"conversion_rate": conversion_rate,
 			"selling_price_list": "Standard Selling",
 			"set_warehouse": STORES,
 			"items": [

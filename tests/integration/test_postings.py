@@ -172,6 +172,20 @@ def test_advance_on_unbilled_order_is_paid_back_by_journal_entry():
 	assert customer_balance(o.customer) == -80  # 300 advance, 220 of it used by the refund
 
 
+def test_advance_of_a_foreign_currency_order_is_paid_back_at_the_order_rate():
+	customer = f.make_customer(currency="EUR")
+	item = f.make_item()
+	so = f.make_sales_order(customer, [(item, 4, 100.0)], currency="EUR", conversion_rate=1.2)
+	f.pay("Sales Order", so.name, amount=300)
+	doc = request(so, 1, fee=10)  # EUR 110 - 10
+	doc.submit()
+
+	[je] = postings(doc, "Journal Entry")
+	receivable = f.ensure_receivable("EUR")
+	assert gl(je) == {receivable: 132.0, CASH: -120.0, FEES: -12.0}
+	assert frappe.db.get_value("Journal Entry", je, "multi_currency") == 1
+
+
 def test_refund_without_goods_back_posts_no_stock():
 	o = sold()
 	doc = request(o.so, 1, reason="Late Delivery", return_goods=0)
@@ -200,6 +214,35 @@ def test_two_partial_refunds_until_the_order_is_fully_refunded():
 	assert paid_back == -550
 	with pytest.raises(frappe.ValidationError, match="Nothing is left to refund"):
 		f.refund_request_for(o.so.name)
+
+
+def test_multi_currency_customer_is_refunded_in_the_order_currency_at_the_order_rate():
+	customer = f.make_customer(currency="EUR")
+	item = f.make_item(valuation_rate=40)
+	so = f.make_sales_order(customer, [(item, 5, 100.0)], currency="EUR", conversion_rate=1.1)
+	f.deliver(so.name)
+	si = f.bill(so.name)
+	f.pay("Sales Invoice", si.name)
+	receivable = f.ensure_receivable("EUR")
+
+	doc = request(so, 2, fee=10)  # EUR 220 credited, EUR 10 kept
+	assert (doc.currency, doc.conversion_rate, doc.refund_amount, doc.base_refund_amount) == ("EUR", 1.1, 210, 231)
+	doc.submit()
+
+	[cn] = postings(doc, "Sales Invoice")
+	[pe] = postings(doc, "Payment Entry")
+	assert frappe.db.get_value("Sales Invoice", cn, ["currency", "conversion_rate", "grand_total"]) == ("EUR", 1.1, -220)
+	assert gl(cn) == {SALES: 220.0, f.TAX_ACCOUNT: 22.0, receivable: -242.0}  # company currency
+	assert gl(pe) == {receivable: 242.0, CASH: -231.0, FEES: -11.0}
+	assert frappe.db.get_value("Payment Entry", pe, ["paid_amount", "received_amount"]) == (231.0, 210.0)
+	gle = frappe.qb.DocType("GL Entry")
+	in_eur = (
+		frappe.qb.from_(gle)
+		.select(Sum(gle.debit_in_account_currency) - Sum(gle.credit_in_account_currency))
+		.where((gle.party == customer) & (gle.is_cancelled == 0))
+		.run()[0][0]
+	)
+	assert flt(in_eur, 2) == 0 and customer_balance(customer) == 0
 
 
 # ---------------------------------------------------------------- never wrong, never twice
