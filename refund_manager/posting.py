@@ -60,11 +60,25 @@ def post_refund(doc) -> Plan:
 		with as_application():
 			for step in plan.steps:
 				BUILDERS[step](doc, plan, ctx)
-	except Exception:
+	except Exception as e:
 		frappe.db.rollback(save_point=savepoint)
 		doc.set("postings", [])
-		frappe.log_error(title=_("Refund {0} could not be posted").format(doc.name), reference_doctype=doc.doctype, reference_name=doc.name)
-		raise
+		# deferred: the Error Log must outlive the rollback of the request that failed
+		frappe.log_error(
+			title=_("Refund {0} could not be posted").format(doc.name),
+			reference_doctype=doc.doctype,
+			reference_name=doc.name,
+			defer_insert=True,
+		)
+		if isinstance(e, frappe.ValidationError | frappe.QueryDeadlockError | frappe.QueryTimeoutError):
+			raise  # a clear message already, or a conflict Frappe asks the user to retry
+		frappe.throw(
+			_("Refund {0} could not be posted and nothing was written: {1}. The details are in the Error Log.").format(
+				frappe.bold(doc.name), frappe.utils.escape_html(repr(e))
+			),
+			RefundPostingError,
+			title=_("Refund Not Posted"),
+		)
 	doc.status = plan.status
 	return plan
 
@@ -239,11 +253,11 @@ def make_stock_return(doc, plan: Plan, ctx: PostingContext):
 	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
 
 	for delivery_note, rows in ctx.delivery_notes.items():
-		qty = {d.delivery_note_item: flt(d.qty) for d in rows}
+		by_line = {d.delivery_note_item: d for d in rows}
 		ret = as_loaded(make_sales_return(delivery_note))
-		ret.items = [d for d in ret.items if d.dn_detail in qty]
+		ret.items = [d for d in ret.items if d.dn_detail in by_line]
 		for d in ret.items:
-			d.qty = -qty[d.dn_detail]
+			set_returned_units(d, by_line[d.dn_detail])
 			d.warehouse = doc.return_warehouse
 		submit_posting(doc, ret)
 
@@ -251,12 +265,12 @@ def make_stock_return(doc, plan: Plan, ctx: PostingContext):
 def make_credit_note(doc, plan: Plan, ctx: PostingContext):
 	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
 
-	qty = {d.sales_invoice_item: flt(d.qty) for d in doc.items}
+	by_line = {d.sales_invoice_item: d for d in doc.items}
 	cn = as_loaded(make_sales_return(ctx.invoice.name))
-	cn.items = [d for d in cn.items if d.sales_invoice_item in qty]
+	cn.items = [d for d in cn.items if d.sales_invoice_item in by_line]
 	cn.update_stock = 1 if ctx.invoice.update_stock and doc.return_goods else 0
 	for d in cn.items:
-		d.qty = -qty[d.sales_invoice_item]
+		set_returned_units(d, by_line[d.sales_invoice_item])
 		if cn.update_stock:
 			d.warehouse = doc.return_warehouse
 	cn.update_outstanding_for_self = 0 if plan.credit_against_invoice else 1
@@ -383,6 +397,35 @@ def new_journal_entry(doc, remark: str):
 			"user_remark": remark,
 		}
 	)
+
+
+def set_returned_units(return_row, refund_row):
+	"""Quantity, and for serialised items which serial numbers, of one return line.
+
+	Batches follow ERPNext's return mapping. Serials: those named on the refund row (each must have
+	been delivered on that line), else the first ones delivered.
+	"""
+	qty = flt(refund_row.qty)
+	return_row.qty = -qty
+	delivered = [s.strip() for s in (return_row.get("serial_no") or "").split("\n") if s.strip()]
+	if not delivered:
+		return
+	chosen = [s.strip() for s in (refund_row.serial_no or "").replace(",", "\n").split("\n") if s.strip()]
+	if chosen:
+		unknown = sorted(set(chosen) - set(delivered))
+		if unknown or len(chosen) != qty:
+			frappe.throw(
+				_("Row #{0}: name {1} serial numbers delivered on this line coming back ({2} given{3}).").format(
+					refund_row.idx,
+					frappe.bold(f"{qty:g}"),
+					len(chosen),
+					_(", not delivered: {0}").format(", ".join(unknown)) if unknown else "",
+				),
+				PostingSetupError,
+			)
+	else:
+		chosen = sorted(delivered)[: int(qty)]
+	return_row.serial_no = "\n".join(chosen)
 
 
 def as_loaded(mapped):

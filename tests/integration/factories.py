@@ -96,7 +96,8 @@ def ensure_receivable(currency: str) -> str:
 	return name
 
 
-def make_item(stock_qty: float = 100, valuation_rate: float = 40) -> str:
+def make_item(stock_qty: float = 100, valuation_rate: float = 40, batch: bool = False, serial: bool = False) -> str:
+	"""A stock item with stock in RM Stores; batched or serialised on request (series RMB-, RMS-)."""
 	item = frappe.get_doc(
 		{
 			"doctype": "Item",
@@ -106,6 +107,8 @@ def make_item(stock_qty: float = 100, valuation_rate: float = 40) -> str:
 			"is_stock_item": 1,
 			"valuation_rate": valuation_rate,
 			"item_defaults": [{"company": COMPANY, "default_warehouse": STORES}],
+			**({"has_batch_no": 1, "create_new_batch": 1, "batch_number_series": "RMB-.#####"} if batch else {}),
+			**({"has_serial_no": 1, "serial_no_series": "RMS-.#####"} if serial else {}),
 		}
 	).insert()
 	if stock_qty:

@@ -245,6 +245,53 @@ def test_multi_currency_customer_is_refunded_in_the_order_currency_at_the_order_
 	assert flt(in_eur, 2) == 0 and customer_balance(customer) == 0
 
 
+def returned_bundle_entries(doc) -> list[tuple[str | None, str | None, float]]:
+	[ret] = postings(doc, "Delivery Note")
+	bundle = frappe.db.get_value("Delivery Note Item", {"parent": ret}, "serial_and_batch_bundle")
+	return sorted(
+		(e.batch_no, e.serial_no, flt(e.qty))
+		for e in frappe.get_all("Serial and Batch Entry", filters={"parent": bundle}, fields=["batch_no", "serial_no", "qty"])
+	)
+
+
+def test_batch_comes_back_with_its_batch_number():
+	customer = f.make_customer()
+	item = f.make_item(stock_qty=10, batch=True)
+	batch = frappe.db.get_value("Batch", {"item": item}, "name")
+	so = f.make_sales_order(customer, [(item, 5, 100.0)])
+	f.deliver(so.name)
+	f.pay("Sales Invoice", f.bill(so.name).name)
+	doc = request(so, 2)
+	doc.submit()
+	assert returned_bundle_entries(doc) == [(batch, None, 2.0)]
+	assert stock_moves(postings(doc, "Delivery Note")[0]) == [(f.RETURNS, 2.0)]
+
+
+def test_serial_numbers_coming_back_are_the_ones_named_or_the_first_delivered():
+	customer = f.make_customer()
+	item = f.make_item(stock_qty=5, serial=True)
+	so = f.make_sales_order(customer, [(item, 3, 100.0)])
+	dn = f.deliver(so.name)
+	f.pay("Sales Invoice", f.bill(so.name).name)
+	delivered = sorted(dn.items[0].serial_no.split("\n"))
+
+	doc = request(so, 1)
+	doc.submit()  # none named: the first one delivered
+	assert returned_bundle_entries(doc) == [(None, delivered[0], 1.0)]
+
+	doc = request(so, 1)
+	doc.items[0].serial_no = "RMS-NOT-DELIVERED"
+	doc.save()
+	with pytest.raises(PostingSetupError, match="not delivered: RMS-NOT-DELIVERED"):
+		doc.submit()
+	doc.reload()
+	doc.items[0].serial_no = delivered[2]
+	doc.save()
+	doc.submit()
+	assert returned_bundle_entries(doc) == [(None, delivered[2], 1.0)]
+	assert frappe.db.get_value("Serial No", delivered[2], "warehouse") == f.RETURNS
+
+
 # ---------------------------------------------------------------- never wrong, never twice
 
 
@@ -288,6 +335,23 @@ def test_failure_in_the_middle_of_posting_leaves_nothing_behind(monkeypatch):
 	doc = frappe.get_doc("Refund Request", doc.name)
 	doc.submit()
 	assert doc.status == "Refunded" and len(doc.postings) == 3
+
+
+def test_unexpected_error_while_posting_is_a_clear_message_and_is_logged(monkeypatch):
+	o = sold()
+	doc = request(o.so, 1)
+
+	def bug(*args):
+		raise KeyError("missing")
+
+	monkeypatch.setitem(posting.BUILDERS, Step.CREDIT_NOTE, bug)
+	with pytest.raises(posting.RefundPostingError, match="could not be posted and nothing was written"):
+		doc.submit()
+	assert documents_of(doc.name) == []  # the stock return made before the failure is gone too
+	from frappe.deferred_insert import save_to_db
+
+	save_to_db()
+	assert frappe.db.exists("Error Log", {"reference_doctype": "Refund Request", "reference_name": doc.name})
 
 
 def test_posting_twice_is_refused():

@@ -25,6 +25,7 @@ class RefundRequestItem(Document):
 		rate: DF.Currency
 		sales_invoice_item: DF.Data | None
 		sales_order_item: DF.Data | None
+		serial_no: DF.SmallText | None
 		tax_amount: DF.Currency
 		uom: DF.Link | None
 		warehouse: DF.Link | None
