@@ -10,13 +10,13 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 ROLES = ("Refund Approver", "Refund Manager")
 
 DEFAULT_REASONS = (
-	# reason, goods come back by default, evidence required
-	("Damaged", 1, 1),
-	("Wrong Item", 1, 0),
-	("Not as Described", 1, 1),
-	("Late Delivery", 0, 0),
-	("Changed Mind", 1, 0),
-	("Price Adjustment", 0, 0),
+	# reason, goods come back by default, evidence required, default refund type
+	("Damaged", 1, 1, "Return"),
+	("Wrong Item", 1, 0, "Return"),
+	("Not as Described", 1, 1, "Return"),
+	("Late Delivery", 0, 0, "Return"),
+	("Changed Mind", 1, 0, "Return"),
+	("Price Adjustment", 0, 0, "Price Adjustment"),
 )
 
 # Documents this app creates link back to their Refund Request (read only, never copied).
@@ -68,7 +68,7 @@ def add_custom_fields():
 
 
 def add_default_reasons():
-	for reason, return_goods, requires_evidence in DEFAULT_REASONS:
+	for reason, return_goods, requires_evidence, refund_type in DEFAULT_REASONS:
 		if not frappe.db.exists("Refund Reason", reason):
 			frappe.get_doc(
 				{
@@ -76,6 +76,7 @@ def add_default_reasons():
 					"reason": reason,
 					"return_goods_by_default": return_goods,
 					"requires_evidence": requires_evidence,
+					"default_refund_type": refund_type,
 				}
 			).insert(ignore_permissions=True)
 

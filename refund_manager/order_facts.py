@@ -164,12 +164,14 @@ def _refunded_by_requests(
 	live = (rr.sales_order == sales_order) & (rr.docstatus < 2) & rr.status.notin(RELEASED_STATUSES)
 	if exclude_request:
 		live &= rr.name != exclude_request
+	# price adjustments give money back but leave the units refundable
+	returns_only = rr.refund_type.isnull() | (rr.refund_type != "Price Adjustment")
 	per_line = _locking(
 		frappe.qb.from_(rri)
 		.join(rr)
 		.on(rri.parent == rr.name)
 		.select(rri.sales_order_item, Sum(rri.qty).as_("qty"))
-		.where(live & (rri.parenttype == "Refund Request"))
+		.where(live & returns_only & (rri.parenttype == "Refund Request"))
 		.groupby(rri.sales_order_item),
 		for_update,
 	).run(as_dict=True)

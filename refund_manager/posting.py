@@ -41,6 +41,7 @@ class PostingContext:
 	receivable_account: str | None = None
 	bank_account: str | None = None
 	credit_note: str | None = None  # made by the Credit Note step, used by the steps after it
+	refund_account: str | None = None  # returns / discount account of a price adjustment
 
 
 # ---------------------------------------------------------------- posting
@@ -144,6 +145,7 @@ def make_plan(doc, ctx: PostingContext) -> Plan:
 		advance_paid=ctx.advance_paid,
 		credit_amount=flt(doc.items_total) + flt(doc.taxes_total),
 		deductions=flt(doc.deductions_total),
+		price_adjustment=doc.is_price_adjustment(),
 	)
 	try:
 		return plan_postings(state, precision=doc.precision("refund_amount"))
@@ -157,6 +159,7 @@ def plan_error_message(doc, error: PlanError) -> str:
 			"Some lines of this refund are invoiced and some are not: refund the invoiced and the not yet invoiced lines in separate requests."
 		),
 		"fees_above_credit": _("Deductions are larger than the items and taxes refunded."),
+		"adjustment_unbilled": _("A price adjustment applies to invoiced lines only."),
 		"nothing_paid": _("Sales Order {0} is neither invoiced nor paid: there is nothing to refund.").format(
 			frappe.bold(doc.sales_order)
 		),
@@ -179,7 +182,12 @@ def check_ready(doc, plan: Plan, ctx: PostingContext):
 				missing.append(
 					_("the default account of Mode of Payment {0} for company {1}").format(doc.mode_of_payment, doc.company)
 				)
-	if not ctx.cost_center and (plan.fee_in_journal or plan.fee_in_payment):
+	if Step.ADJUSTMENT in plan.steps:
+		company_settings = frappe.get_cached_doc("Refund Settings").for_company(doc.company)
+		ctx.refund_account = company_settings.refund_account if company_settings else None
+		if not ctx.refund_account:
+			missing.append(_("the Refund / Sales Returns Account for company {0} in Refund Settings").format(doc.company))
+	if not ctx.cost_center and (plan.fee_in_journal or plan.fee_in_payment or Step.ADJUSTMENT in plan.steps):
 		missing.append(_("a default Cost Center for company {0}").format(doc.company))
 	if missing:
 		frappe.throw(
@@ -290,7 +298,7 @@ def make_reconcile_journal(doc, plan: Plan, ctx: PostingContext):
 
 
 def make_payment(doc, plan: Plan, ctx: PostingContext):
-	"""Money back by Payment Entry (Pay) against the credit note; fees as deductions.
+	"""Money back by Payment Entry (Pay) against the credit note.
 
 	Amounts on the request are in its (the order's) currency, which is the customer account's
 	currency; the bank amount and the deductions are converted at the order's exchange rate.
@@ -305,23 +313,63 @@ def make_payment(doc, plan: Plan, ctx: PostingContext):
 	pe.target_exchange_rate = rate
 	pe.received_amount = plan.pay_amount  # into the customer's account, in the request's currency
 	pe.paid_amount = flt(plan.pay_amount * rate / (flt(pe.source_exchange_rate) or 1.0), pe.precision("paid_amount"))
-	for d in doc.deductions:
-		# a Pay entry's deduction is negative: the fee is credited to its account (kept back)
-		pe.append(
-			"deductions",
-			{
-				"account": d.account,
-				"cost_center": ctx.cost_center,
-				"amount": -flt(flt(d.amount) * rate, pe.precision("paid_amount")),
-				"description": d.description,
-			},
-		)
+	if plan.fee_in_payment:
+		for d in doc.deductions:
+			# a Pay entry's deduction is negative: the fee is credited to its account (kept back)
+			pe.append(
+				"deductions",
+				{
+					"account": d.account,
+					"cost_center": ctx.cost_center,
+					"amount": -flt(flt(d.amount) * rate, pe.precision("paid_amount")),
+					"description": d.description,
+				},
+			)
 	pe.set_amounts()
 	if pe.difference_amount and pe.deductions:
 		pe.deductions[-1].amount -= pe.difference_amount  # rounding of the converted fees
 		pe.set_amounts()
 	pe.remarks = _("Refund {0} for Sales Order {1}").format(doc.name, doc.sales_order)
 	submit_posting(doc, pe, amount=plan.pay_amount)
+
+
+def make_adjustment_journal(doc, plan: Plan, ctx: PostingContext):
+	"""Part of the price goes back: returns account and taxes debited, the customer credited.
+
+	The credit first settles what is still owed on the invoice; the rest is paid back in the same
+	voucher (customer debited, bank credited). ERPNext 15 lists no open journal credit for a Pay
+	entry to allocate to, so a separate payment would be left for accountants to reconcile.
+	"""
+	je = new_journal_entry(doc, _("Price adjustment {0} on {1}").format(doc.name, ctx.invoice.name))
+	je.voucher_type = "Credit Note"
+	journal_line(je, doc, ctx.refund_account, debit=flt(doc.items_total), cost_center=ctx.cost_center)
+	for account, amount in order_tax_shares(doc):
+		journal_line(je, doc, account, debit=amount, cost_center=ctx.cost_center)
+	append_fee_lines(je, doc, ctx)
+	if plan.reconcile_amount:
+		customer_line(je, doc, ctx, credit=plan.reconcile_amount, against=ctx.invoice.name)
+	if plan.pay_amount:
+		customer_line(je, doc, ctx, credit=plan.pay_amount)
+		customer_line(je, doc, ctx, debit=plan.pay_amount)
+		journal_line(je, doc, ctx.bank_account, credit=plan.pay_amount)
+	submit_posting(doc, je, amount=flt(doc.refund_amount))
+
+
+def order_tax_shares(doc) -> list[tuple[str, float]]:
+	"""The request's taxes split over the order's tax accounts, pro rata to their amounts."""
+	taxes = frappe.get_all(
+		"Sales Taxes and Charges",
+		filters={"parent": doc.sales_order, "parenttype": "Sales Order"},
+		fields=["account_head", "tax_amount"],
+		order_by="idx",
+	)
+	total = sum(flt(t.tax_amount) for t in taxes)
+	if not total or not flt(doc.taxes_total):
+		return []
+	shares = [(t.account_head, flt(flt(doc.taxes_total) * flt(t.tax_amount) / total, 2)) for t in taxes]
+	rounding = flt(flt(doc.taxes_total) - sum(a for _, a in shares), 2)
+	shares[-1] = (shares[-1][0], flt(shares[-1][1] + rounding, 2))
+	return shares
 
 
 def make_advance_refund(doc, plan: Plan, ctx: PostingContext):
@@ -468,6 +516,7 @@ BUILDERS = {
 	Step.PAYMENT: make_payment,
 	Step.ADVANCE_REFUND: make_advance_refund,
 	Step.FEE_JOURNAL: make_fee_journal,
+	Step.ADJUSTMENT: make_adjustment_journal,
 }
 
 STEP_DOCTYPES = {
@@ -477,6 +526,7 @@ STEP_DOCTYPES = {
 	Step.PAYMENT: "Payment Entry",
 	Step.ADVANCE_REFUND: "Journal Entry",
 	Step.FEE_JOURNAL: "Journal Entry",
+	Step.ADJUSTMENT: "Journal Entry",
 }
 
 POSTED_DOCTYPES = ("Delivery Note", "Sales Invoice", "Payment Entry", "Journal Entry")

@@ -1,6 +1,8 @@
 """Which ERPNext documents a refund posts, in which order, for the state of its order.
 
-Billed lines are refunded through a Credit Note (Sales Invoice return). The credit first pays off
+A price adjustment credits the customer by Journal Entry (voucher type Credit Note): returns
+account and taxes debited; the credit settles what is still owed on the invoice, the rest is paid
+back in the same voucher (customer debited, bank credited), so nothing is left to reconcile. Otherwise, billed lines are refunded through a Credit Note (Sales Invoice return). The credit first pays off
 what the customer still owes on that invoice; what it exceeds went out of the customer's pocket
 and goes back by Payment Entry, fees taken as Payment Entry deductions. Lines not billed yet are
 refunded from the order's advance by Journal Entry. Goods delivered by Delivery Note come back by a
@@ -17,6 +19,7 @@ class Step(str, Enum):
 	RECONCILE = "Reconcile"  # Journal Entry: part of the credit settles what is still owed
 	PAYMENT = "Payment"  # Payment Entry (Pay) to the customer against the credit note
 	ADVANCE_REFUND = "Advance Refund"  # Journal Entry: advance of an unbilled order paid back
+	ADJUSTMENT = "Adjustment"  # Journal Entry (Credit Note): part of the price goes back, no goods
 	FEE_JOURNAL = "Fee Journal"  # Journal Entry: fees the customer still owes when no money goes out
 
 
@@ -38,6 +41,7 @@ class RefundState:
 	advance_paid: float  # advance held on the order (unbilled lines)
 	credit_amount: float  # items + taxes given back
 	deductions: float  # fees kept back
+	price_adjustment: bool = False  # part of the price goes back, no goods, invoiced lines only
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ def plan_postings(state: RefundState, precision: int = 2) -> Plan:
 		raise PlanError("mixed_billing")
 	if r(state.deductions) > r(state.credit_amount):
 		raise PlanError("fees_above_credit", deductions=state.deductions, credit=state.credit_amount)
+
+	if state.price_adjustment:
+		return _plan_adjustment(state, r)
 
 	steps: list[Step] = []
 	moves_stock_by_invoice = state.billed and state.invoice_updates_stock
@@ -107,5 +114,22 @@ def plan_postings(state: RefundState, precision: int = 2) -> Plan:
 		pay_amount=pay_amount,
 		fee_in_payment=fee_in_payment,
 		fee_in_journal=fee_in_journal,
+		status="Refunded" if pay_amount > 0 else "Credited",
+	)
+
+
+def _plan_adjustment(state: RefundState, r) -> Plan:
+	if not state.billed or state.unbilled:
+		raise PlanError("adjustment_unbilled")
+	net = r(state.credit_amount - state.deductions)
+	settled = min(max(0.0, r(state.invoice_outstanding)), net)
+	pay_amount = r(net - settled)
+	return Plan(
+		(Step.ADJUSTMENT,),
+		credit_against_invoice=pay_amount == 0,
+		reconcile_amount=settled,
+		pay_amount=pay_amount,
+		fee_in_payment=0.0,
+		fee_in_journal=r(state.deductions),
 		status="Refunded" if pay_amount > 0 else "Credited",
 	)

@@ -12,6 +12,7 @@ CUSTOMER_GROUP = "RM Test Customers"
 ITEM_GROUP = "RM Test Items"
 TERRITORY = "RM Test Territory"
 TAX_RATE = 10.0
+SALES_RETURNS = f"RM Sales Returns - {ABBR}"
 
 
 def unique(prefix: str) -> str:
@@ -42,6 +43,11 @@ def ensure_company() -> str:
 			"tax_rate": TAX_RATE,
 		},
 	)
+	_ensure(
+		"Account",
+		SALES_RETURNS,
+		{"account_name": "RM Sales Returns", "company": COMPANY, "parent_account": f"Direct Income - {ABBR}"},
+	)
 	for warehouse in ("RM Stores", "RM Returns"):
 		_ensure(
 			"Warehouse",
@@ -52,8 +58,9 @@ def ensure_company() -> str:
 	_ensure("Item Group", ITEM_GROUP, {"item_group_name": ITEM_GROUP, "parent_item_group": "All Item Groups"})
 	_ensure("Territory", TERRITORY, {"territory_name": TERRITORY, "parent_territory": "All Territories"})
 	settings = frappe.get_single("Refund Settings")
-	if not settings.for_company(COMPANY):
-		settings.append("company_settings", {"company": COMPANY, "return_warehouse": RETURNS})
+	row = settings.for_company(COMPANY) or settings.append("company_settings", {"company": COMPANY})
+	if (row.return_warehouse, row.refund_account) != (RETURNS, SALES_RETURNS):
+		row.return_warehouse, row.refund_account = RETURNS, SALES_RETURNS
 		settings.save()
 	return COMPANY
 

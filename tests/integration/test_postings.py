@@ -292,6 +292,58 @@ def test_serial_numbers_coming_back_are_the_ones_named_or_the_first_delivered():
 	assert frappe.db.get_value("Serial No", delivered[2], "warehouse") == f.RETURNS
 
 
+def price_adjustment(so, qty, per_unit):
+	doc = f.refund_request_for(so.name, reason="Price Adjustment")
+	doc.refund_type = "Price Adjustment"
+	doc.items[0].qty = qty
+	doc.items[0].rate = per_unit
+	doc.insert()
+	return doc
+
+
+def test_price_adjustment_on_a_paid_invoice_is_a_credit_note_journal_then_paid():
+	o = sold()
+	doc = price_adjustment(o.so, 2, 15)  # 2 x 15 + 10 % tax
+	assert (doc.return_goods, doc.items_total, doc.taxes_total, doc.refund_amount) == (0, 30, 3, 33)
+	doc.submit()
+
+	assert doc.status == "Refunded"
+	[je] = postings(doc, "Journal Entry")
+	assert frappe.db.get_value("Journal Entry", je, "voucher_type") == "Credit Note"
+	# credited and paid in one voucher: the customer's two lines net out, cash goes out
+	assert gl(je) == {f.SALES_RETURNS: 30.0, f.TAX_ACCOUNT: 3.0, CASH: -33.0}
+	customer_lines = frappe.get_all(
+		"GL Entry", filters={"voucher_no": je, "party": o.customer, "is_cancelled": 0}, fields=["debit", "credit"]
+	)
+	assert sorted((r.debit, r.credit) for r in customer_lines) == [(0, 33), (33, 0)]
+	assert not postings(doc, "Payment Entry")
+	assert not postings(doc, "Delivery Note") and not postings(doc, "Sales Invoice")
+	assert customer_balance(o.customer) == 0
+	# the units were not returned: they can still come back later
+	assert f.refund_request_for(o.so.name).items[0].max_refundable_qty == 5
+
+
+def test_price_adjustment_on_an_unpaid_invoice_lowers_what_is_owed():
+	o = sold(pay=False)
+	doc = price_adjustment(o.so, 5, 10)
+	doc.submit()
+	assert doc.status == "Credited"
+	assert not postings(doc, "Payment Entry")
+	assert frappe.db.get_value("Sales Invoice", o.si.name, "outstanding_amount") == 495  # 550 - 55
+	assert customer_balance(o.customer) == 495
+
+
+def test_price_adjustment_needs_an_invoiced_line_and_at_most_the_order_rate():
+	o = sold(bill=False, pay=False)
+	f.pay("Sales Order", o.so.name, amount=100)
+	with pytest.raises(frappe.ValidationError, match="applies to invoiced lines"):
+		price_adjustment(o.so, 1, 10)
+
+	o = sold()
+	with pytest.raises(frappe.ValidationError, match="at most the order's rate"):
+		price_adjustment(o.so, 1, 150)
+
+
 # ---------------------------------------------------------------- never wrong, never twice
 
 
@@ -393,6 +445,26 @@ def test_frozen_accounts_are_named_before_anything_is_written():
 		frappe.set_user("Administrator")
 		frappe.db.set_single_value("Accounts Settings", settings)
 	assert documents_of(doc.name) == []
+
+
+def test_closed_accounting_period_is_named_before_anything_is_written():
+	o = sold()
+	doc = request(o.so, 1)
+	today = frappe.utils.getdate()
+	period = frappe.get_doc(
+		{
+			"doctype": "Accounting Period",
+			"period_name": f.unique("RM Closed"),
+			"company": f.COMPANY,
+			"start_date": today.replace(day=1),
+			"end_date": frappe.utils.get_last_day(today),
+			"closed_documents": [{"document_type": "Payment Entry", "closed": 1}],
+		}
+	).insert()
+	with pytest.raises(PostingSetupError, match=rf"Accounting Period .*{period.name}.* is closed for Payment Entry"):
+		doc.submit()
+	assert documents_of(doc.name) == []
+	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
 
 
 def test_a_posting_cancelled_by_hand_blocks_cancelling_the_request():

@@ -78,12 +78,24 @@ def test_unbilled_delivered_goods_come_back_too():
 	assert plan.steps == (Step.STOCK_RETURN, Step.ADVANCE_REFUND)
 
 
+def test_price_adjustment_is_one_journal_that_settles_what_is_owed_then_pays():
+	plan = plan_postings(state(price_adjustment=True, credit_amount=33.0, invoice_outstanding=10.0))
+	assert plan.steps == (Step.ADJUSTMENT,)
+	assert (plan.reconcile_amount, plan.pay_amount, plan.status) == (10.0, 23.0, "Refunded")
+
+
+def test_price_adjustment_on_an_unpaid_invoice_only_credits():
+	plan = plan_postings(state(price_adjustment=True, credit_amount=55.0, invoice_outstanding=550.0, deductions=5.0))
+	assert (plan.reconcile_amount, plan.pay_amount, plan.fee_in_journal, plan.status) == (50.0, 0.0, 5.0, "Credited")
+
+
 @pytest.mark.parametrize(
 	("overrides", "code"),
 	[
 		(dict(unbilled=True), "mixed_billing"),
 		(dict(deductions=221.0), "fees_above_credit"),
 		(dict(billed=False, unbilled=True, advance_paid=0.0), "nothing_paid"),
+		(dict(price_adjustment=True, billed=False, unbilled=True), "adjustment_unbilled"),
 	],
 )
 def test_impossible_states_are_refused(overrides, code):

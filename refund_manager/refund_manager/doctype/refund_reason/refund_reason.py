@@ -13,6 +13,7 @@ class RefundReason(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		default_refund_type: DF.Literal["Return", "Price Adjustment"]
 		description: DF.SmallText | None
 		disabled: DF.Check
 		reason: DF.Data

@@ -42,11 +42,20 @@ frappe.ui.form.on("Refund Request", {
 	},
 
 	refund_reason(frm) {
+		// the reason's defaults: refund type and whether goods come back
 		if (!frm.doc.refund_reason) return;
-		frappe.db.get_value("Refund Reason", frm.doc.refund_reason, "return_goods_by_default").then((r) => {
-			const value = r.message && r.message.return_goods_by_default ? 1 : 0;
-			if (value !== frm.doc.return_goods) frm.set_value("return_goods", value);
-		});
+		frappe.db
+			.get_value("Refund Reason", frm.doc.refund_reason, ["return_goods_by_default", "default_refund_type"])
+			.then((r) => {
+				const reason = r.message || {};
+				frm.set_value("refund_type", reason.default_refund_type || "Return");
+				const goods = reason.return_goods_by_default && reason.default_refund_type !== "Price Adjustment" ? 1 : 0;
+				if (goods !== frm.doc.return_goods) frm.set_value("return_goods", goods);
+			});
+	},
+
+	refund_type(frm) {
+		if (frm.doc.refund_type === "Price Adjustment" && frm.doc.return_goods) frm.set_value("return_goods", 0);
 	},
 
 	return_goods(frm) {

@@ -74,6 +74,7 @@ class RefundRequest(Document):
 		postings: DF.Table[RefundPosting]
 		refund_amount: DF.Currency
 		refund_reason: DF.Link
+		refund_type: DF.Literal["Return", "Price Adjustment"]
 		return_goods: DF.Check
 		return_warehouse: DF.Link | None
 		sales_invoice: DF.Link | None
@@ -116,6 +117,7 @@ class RefundRequest(Document):
 		self.set_defaults()
 		self.validate_source_documents()
 		self.set_item_values(facts)
+		self.validate_price_adjustment(facts)
 		self.validate_quantities(facts)
 		self.calculate_totals(facts)
 		self.validate_deductions()
@@ -256,8 +258,36 @@ class RefundRequest(Document):
 			d.item_name = priced.item_name
 			d.uom = priced.uom
 			d.warehouse = d.warehouse or priced.warehouse
-			d.rate = priced.rate
+			if not (self.is_price_adjustment() and flt(d.rate)):
+				d.rate = priced.rate  # a return gives back the order's rate; an adjustment what is typed
 			d.max_refundable_qty = refundable_qty(priced.line, bool(self.return_goods))
+
+	def is_price_adjustment(self) -> bool:
+		return self.refund_type == "Price Adjustment"
+
+	def validate_price_adjustment(self, facts: order_facts.OrderFacts):
+		"""Part of the price goes back per unit: no goods move, only invoiced lines, at most the rate."""
+		if not self.is_price_adjustment():
+			return
+		self.return_goods = 0
+		for d in self.items:
+			priced = facts.lines.get(d.sales_order_item)
+			if not priced:
+				continue
+			if not d.sales_invoice_item:
+				frappe.throw(
+					_("Row #{0}: a price adjustment applies to invoiced lines; {1} is not invoiced yet.").format(
+						d.idx, frappe.bold(d.item_code)
+					),
+					RefundAmountError,
+				)
+			if flt(d.rate) <= 0 or flt(d.rate, self.precision("rate", d)) > flt(priced.rate, self.precision("rate", d)):
+				frappe.throw(
+					_("Row #{0}: the adjustment per unit must be more than 0 and at most the order's rate {1}.").format(
+						d.idx, frappe.bold(frappe.format_value(priced.rate, d.meta.get_field("rate"), d))
+					),
+					RefundAmountError,
+				)
 
 	def validate_quantities(self, facts: order_facts.OrderFacts):
 		rows = [RequestedRow(d.idx, d.sales_order_item, flt(d.qty)) for d in self.items]
@@ -268,9 +298,8 @@ class RefundRequest(Document):
 
 	def calculate_totals(self, facts: order_facts.OrderFacts):
 		precision = self.precision("refund_amount")
-		unit_tax = {name: priced.unit_tax for name, priced in facts.lines.items()}
 		self._totals = compute_totals(
-			[PricedRow(flt(d.qty), flt(d.rate), unit_tax.get(d.sales_order_item, 0.0)) for d in self.items],
+			[PricedRow(flt(d.qty), flt(d.rate), self.unit_tax(facts, d)) for d in self.items],
 			[flt(d.amount) for d in self.deductions],
 			precision,
 			rounder=flt,
@@ -283,6 +312,14 @@ class RefundRequest(Document):
 		self.deductions_total = self._totals.deductions_total
 		self.refund_amount = self._totals.refund_amount
 		self.base_refund_amount = flt(self.refund_amount * flt(self.conversion_rate or 1), precision)
+
+	@staticmethod
+	def unit_tax(facts: order_facts.OrderFacts, row) -> float:
+		"""The order line's taxes per unit, scaled to the rate given back (all of it on a return)."""
+		priced = facts.lines.get(row.sales_order_item)
+		if not priced or not priced.rate:
+			return 0.0
+		return priced.unit_tax * flt(row.rate) / priced.rate
 
 	def validate_deductions(self):
 		for d in self.deductions:
