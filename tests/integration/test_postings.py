@@ -186,6 +186,30 @@ def test_advance_of_a_foreign_currency_order_is_paid_back_at_the_order_rate():
 	assert frappe.db.get_value("Journal Entry", je, "multi_currency") == 1
 
 
+def test_invoice_that_moved_the_stock_is_reversed_by_a_stock_credit_note():
+	customer = f.make_customer()
+	item = f.make_item(valuation_rate=40)
+	so = f.make_sales_order(customer, [(item, 3, 100.0)])
+	from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice
+
+	si = make_sales_invoice(so.name)
+	si.update_stock = 1
+	si.items[0].warehouse = f.STORES
+	si.insert()
+	si.submit()
+	f.pay("Sales Invoice", si.name)
+
+	doc = request(so, 2)
+	assert doc.return_goods == 1 and doc.items[0].max_refundable_qty == 3
+	doc.submit()
+	assert not postings(doc, "Delivery Note")
+	[cn] = postings(doc, "Sales Invoice")
+	assert frappe.db.get_value("Sales Invoice", cn, "update_stock") == 1
+	assert stock_moves(cn) == [(f.RETURNS, 2.0)]
+	assert gl(cn) == {SALES: 200.0, f.TAX_ACCOUNT: 20.0, DEBTORS: -220.0, STOCK: 80.0, COGS: -80.0}
+	assert customer_balance(customer) == 0
+
+
 def test_refund_without_goods_back_posts_no_stock():
 	o = sold()
 	doc = request(o.so, 1, reason="Late Delivery", return_goods=0)
