@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.model.mapper import get_mapped_doc
-from frappe.utils import cint
+from frappe.utils import cint, escape_html
 
 from refund_manager import order_facts
 from refund_manager.core.quantities import refundable_qty
@@ -28,13 +28,14 @@ def make_refund_request(
 	if source_doctype not in SOURCE_DOCTYPES:
 		frappe.throw(
 			_("A Refund Request can be made from a Sales Order, Delivery Note or Sales Invoice, not from {0}.").format(
-				frappe.bold(source_doctype)
+				frappe.bold(escape_html(source_doctype))
 			),
 			RefundSourceError,
 		)
 	if not isinstance(source_name, str) or not frappe.db.exists(source_doctype, source_name):
 		frappe.throw(
-			_("{0} {1} does not exist.").format(_(source_doctype), frappe.bold(source_name)), RefundSourceError
+			_("{0} {1} does not exist.").format(_(source_doctype), frappe.bold(escape_html(str(source_name)))),
+			RefundSourceError,
 		)
 	sales_order = _sales_order_of(source_doctype, source_name)
 
@@ -51,10 +52,12 @@ def get_refundable_quantities(
 	sales_order: str, return_goods: int | str = 0, refund_request: str | None = None
 ) -> dict[str, float]:
 	"""Refundable quantity per Sales Order Item, as the form shows it before saving."""
+	if not frappe.db.exists("Sales Order", sales_order):
+		frappe.throw(
+			_("Sales Order {0} does not exist.").format(frappe.bold(escape_html(sales_order))), RefundSourceError
+		)
 	frappe.has_permission("Sales Order", "read", sales_order, throw=True)
 	facts = order_facts.load(sales_order, exclude_request=refund_request)
-	if not facts:
-		return {}
 	return {name: refundable_qty(line, bool(cint(return_goods))) for name, line in facts.order_lines.items()}
 
 

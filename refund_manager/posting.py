@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import frappe
 from frappe import _
-from frappe.utils import flt, getdate, nowdate
+from frappe.utils import escape_html, flt, getdate, nowdate
 
 from refund_manager import order_facts
 from refund_manager.core.posting_plan import Plan, PlanError, RefundState, Step, plan_postings
@@ -75,7 +75,7 @@ def post_refund(doc) -> Plan:
 			raise  # a clear message already, or a conflict Frappe asks the user to retry
 		frappe.throw(
 			_("Refund {0} could not be posted and nothing was written: {1}. The details are in the Error Log.").format(
-				frappe.bold(doc.name), frappe.utils.escape_html(repr(e))
+				frappe.bold(doc.name), escape_html(repr(e))
 			),
 			RefundPostingError,
 			title=_("Refund Not Posted"),
@@ -467,7 +467,7 @@ def set_returned_units(return_row, refund_row):
 					refund_row.idx,
 					frappe.bold(f"{qty:g}"),
 					len(chosen),
-					_(", not delivered: {0}").format(", ".join(unknown)) if unknown else "",
+					_(", not delivered: {0}").format(escape_html(", ".join(unknown))) if unknown else "",
 				),
 				PostingSetupError,
 			)

@@ -89,6 +89,14 @@ def test_mapping_refuses_bad_sources():
 		f.refund_request_for(so.name, "Purchase Order")
 	with pytest.raises(frappe.ValidationError, match="does not exist"):
 		f.refund_request_for("SO-DOES-NOT-EXIST")
+	with pytest.raises(frappe.ValidationError) as e:
+		f.refund_request_for("<script>alert(1)</script>")
+	assert "<script>" not in str(e.value) and "&lt;script&gt;" in str(e.value)  # echoed escaped
+
+	from refund_manager.api import get_refundable_quantities
+
+	with pytest.raises(frappe.ValidationError, match="does not exist"):
+		get_refundable_quantities("SO-DOES-NOT-EXIST")
 
 
 # ---------------------------------------------------------------- the order itself

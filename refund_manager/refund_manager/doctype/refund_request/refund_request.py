@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint, flt
+from frappe.utils import cint, escape_html, flt
 
 from refund_manager import order_facts, posting
 from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
@@ -222,7 +222,7 @@ class RefundRequest(Document):
 				if not line or line.docstatus != 1 or line.is_return or line.so_detail != d.sales_order_item:
 					frappe.throw(
 						_("Row #{0}: {1} line {2} is not a submitted line of Sales Order {3} for this item.").format(
-							d.idx, _(doctype), frappe.bold(name), frappe.bold(self.sales_order)
+							d.idx, _(doctype), frappe.bold(escape_html(name)), frappe.bold(self.sales_order)
 						),
 						InvalidRefundSourceError,
 						title=_("Invalid Source Line"),
