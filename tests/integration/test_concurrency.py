@@ -15,6 +15,7 @@ from refund_manager.refund_manager.doctype.refund_request.refund_request import 
 	RefundConflictError,
 )
 from tests.integration import factories as f
+from tests.integration.ledger import customer_balance
 
 pytestmark = pytest.mark.usefixtures("company")
 
@@ -146,14 +147,4 @@ def test_two_approvals_on_one_order_post_in_turn_and_refund_exactly_what_was_sol
 	assert frappe.db.get_value("Sales Order Item", so.items[0].name, "delivered_qty") == 0
 	dn = frappe.db.get_value("Delivery Note Item", {"so_detail": so.items[0].name, "docstatus": 1}, "parent")
 	assert frappe.db.get_value("Delivery Note", dn, "per_returned") == 100
-	customer = frappe.db.get_value("Sales Order", so.name, "customer")
-	gle = frappe.qb.DocType("GL Entry")
-	from frappe.query_builder.functions import Sum
-
-	balance = (
-		frappe.qb.from_(gle)
-		.select(Sum(gle.debit) - Sum(gle.credit))
-		.where((gle.party == customer) & (gle.is_cancelled == 0))
-		.run()[0][0]
-	)
-	assert frappe.utils.flt(balance, 2) == 0
+	assert customer_balance(frappe.db.get_value("Sales Order", so.name, "customer")) == 0
