@@ -245,13 +245,20 @@ def _doctypes_of(plan: Plan) -> set[str]:
 
 @contextmanager
 def as_application():
-	"""The app posts on approval: the approver needs no stock or accounts roles for it."""
-	user = frappe.session.user
+	"""The app posts on approval: the approver needs no stock or accounts roles for it.
+
+	frappe.set_user also replaces the session's sid and data and the request's form_dict; in a web
+	request that session is what Frappe saves at the end, so all of it is put back afterwards.
+	"""
+	local = frappe.local
+	saved_session, saved_form_dict = dict(local.session), local.form_dict
 	frappe.set_user("Administrator")
 	try:
 		yield
 	finally:
-		frappe.set_user(user)
+		frappe.set_user(saved_session["user"])
+		local.session.update(saved_session)
+		local.form_dict = saved_form_dict
 
 
 # ---------------------------------------------------------------- builders

@@ -396,6 +396,21 @@ def test_unexpected_error_while_posting_is_a_clear_message_and_is_logged(monkeyp
 	assert frappe.db.exists("Error Log", {"reference_doctype": "Refund Request", "reference_name": doc.name})
 
 
+def test_posting_as_the_application_gives_the_approvers_session_back_untouched():
+	user = f.make_user("Refund Approver")
+	frappe.set_user(user)
+	frappe.local.session.sid = "sid-of-the-approver"
+	frappe.local.session.data = frappe._dict(csrf_token="token")
+	frappe.local.form_dict = frappe._dict(action="Submit")
+	with posting.as_application():
+		assert frappe.session.user == "Administrator"
+	assert frappe.session.user == user
+	assert frappe.local.session.sid == "sid-of-the-approver"
+	assert frappe.local.session.data == {"csrf_token": "token"}
+	assert frappe.local.form_dict == {"action": "Submit"}
+	assert "Refund Approver" in frappe.get_roles()
+
+
 def test_posting_twice_is_refused():
 	o = sold()
 	doc = request(o.so, 1)
