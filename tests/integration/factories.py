@@ -103,13 +103,20 @@ def ensure_receivable(currency: str) -> str:
 	return name
 
 
-def make_item(stock_qty: float = 100, valuation_rate: float = 40, batch: bool = False, serial: bool = False) -> str:
+def make_item(
+	stock_qty: float = 100,
+	valuation_rate: float = 40,
+	batch: bool = False,
+	serial: bool = False,
+	item_group: str = ITEM_GROUP,
+) -> str:
 	"""A stock item with stock in RM Stores; batched or serialised on request (series RMB-, RMS-)."""
+	_ensure("Item Group", item_group, {"item_group_name": item_group, "parent_item_group": "All Item Groups"})
 	item = frappe.get_doc(
 		{
 			"doctype": "Item",
 			"item_code": unique("RM Item"),
-			"item_group": ITEM_GROUP,
+			"item_group": item_group,
 			"stock_uom": "Nos",
 			"is_stock_item": 1,
 			"valuation_rate": valuation_rate,

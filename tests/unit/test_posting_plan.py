@@ -122,3 +122,4 @@ def test_the_customer_ends_owing_exactly_what_is_left_for_billed_refunds(credit,
 	assert plan.status == ("Refunded" if plan.pay_amount > 0 else "Credited")
 	assert plan.steps.count(Step.CREDIT_NOTE) == 1
 	assert (Step.RECONCILE in plan.steps) == (0 < owed < credit)
+

@@ -1,0 +1,72 @@
+"""Reports checked against hand-computed figures on a known data set."""
+
+import frappe
+import pytest
+from frappe.utils import nowdate
+
+from tests.integration import factories as f
+
+pytestmark = pytest.mark.usefixtures("company")
+
+
+def refund(item_group, qty=1, fee=0.0, deliver=True, bill=True, pay=True, advance=None):
+	customer = f.make_customer()
+	item = f.make_item(item_group=item_group)
+	so = f.make_sales_order(customer, [(item, 5, 100.0)])
+	if deliver:
+		f.deliver(so.name)
+	if bill:
+		si = f.bill(so.name)
+		if pay:
+			f.pay("Sales Invoice", si.name)
+	if advance:
+		f.pay("Sales Order", so.name, amount=advance)
+	doc = f.refund_request_for(so.name, reason="Wrong Item")
+	doc.items[0].qty = qty
+	if fee:
+		doc.append("deductions", {"description": "Fee", "account": f"Miscellaneous Expenses - {f.ABBR}", "amount": fee})
+	doc.insert()
+	doc.submit()
+	return doc
+
+
+def test_refund_ledger_matches_the_gl_and_flags_a_refund_that_does_not_add_up():
+	from refund_manager.refund_manager.report.refund_ledger.refund_ledger import execute
+
+	group = f.unique("RM Ledger Group")
+	paid = refund(group, qty=2, fee=10)  # 220 - 10, paid out
+	credited = refund(group, pay=False)  # 110 off what is owed
+	advance = refund(group, deliver=False, bill=False, advance=300, fee=5)  # 110 - 5 paid back
+	broken = refund(group)  # 110, then its payment and credit note are cancelled by hand
+	for doctype in ("Payment Entry", "Sales Invoice"):
+		posted = frappe.get_doc(doctype, next(p.reference_name for p in broken.postings if p.reference_doctype == doctype))
+		posted.flags.ignore_links = True
+		posted.flags.ignore_linked_doctypes = ("Refund Request",)
+		posted.cancel()
+
+	columns, data = execute({"company": f.COMPANY, "from_date": nowdate(), "to_date": nowdate(), "item_group": group})
+	rows = {r["refund_request"]: r for r in data}
+	assert set(rows) == {paid.name, credited.name, advance.name, broken.name}
+	figures = {
+		name: (r["expected"], r["money_out"], r["credited"], r["given_back"], r["difference"], r["flag"])
+		for name, r in rows.items()
+	}
+	assert figures[paid.name] == (210, 210, 0, 210, 0, "OK")
+	assert figures[credited.name] == (110, 0, 110, 110, 0, "OK")
+	assert figures[advance.name] == (105, 105, 0, 105, 0, "OK")
+	assert figures[broken.name] == (110, 0, 0, 0, 110, "Does not add up")
+	assert rows[paid.name]["payments"] == next(p.reference_name for p in paid.postings if p.reference_doctype == "Payment Entry")
+	assert rows[advance.name]["journals"] and not rows[advance.name]["credit_note"]
+	assert {c["fieldname"] for c in columns} >= {"stock_return", "credit_note", "payments", "journals", "difference"}
+
+
+def test_refund_ledger_filters_by_customer_and_reason():
+	from refund_manager.refund_manager.report.refund_ledger.refund_ledger import execute
+
+	group = f.unique("RM Ledger Group")
+	first, second = refund(group), refund(group)
+	_, data = execute({"company": f.COMPANY, "item_group": group, "customer": second.customer})
+	assert [r["refund_request"] for r in data] == [second.name]
+	_, data = execute({"company": f.COMPANY, "item_group": group, "refund_reason": "Damaged"})
+	assert data == []
+	assert first.name
