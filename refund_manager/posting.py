@@ -251,6 +251,9 @@ def as_application():
 	request that session is what Frappe saves at the end, so all of it is put back afterwards.
 	"""
 	local = frappe.local
+	if local.session.user == "Administrator":
+		yield
+		return
 	saved_session, saved_form_dict = dict(local.session), local.form_dict
 	frappe.set_user("Administrator")
 	try:
