@@ -70,3 +70,21 @@ def test_refund_ledger_filters_by_customer_and_reason():
 	_, data = execute({"company": f.COMPANY, "item_group": group, "refund_reason": "Damaged"})
 	assert data == []
 	assert first.name
+
+
+def test_workspace_number_cards_and_charts_compute_on_the_site():
+	from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as chart_data
+	from frappe.desk.doctype.number_card.number_card import get_result
+
+	group = f.unique("RM Ledger Group")
+	refund(group, qty=2, fee=10)  # a refund this month: 210
+	workspace = frappe.get_doc("Workspace", "Refunds")
+	assert {s.link_to for s in workspace.shortcuts} >= {"Refund Request", "Refund Ledger", "Refund Settings"}
+
+	card = frappe.get_doc("Number Card", "Refunded This Month")
+	assert get_result(card, frappe.as_json([["Refund Request", "company", "=", f.COMPANY]])) >= 210
+	for name in ("Refunds by Reason", "Refund Requests by Status", "Refunded Amount per Month"):
+		data = chart_data(chart_name=name, refresh=1, filters=[["Refund Request", "company", "=", f.COMPANY]])
+		assert data["datasets"][0]["values"], name
+	by_status = chart_data(chart_name="Refund Requests by Status", refresh=1, filters=[["Refund Request", "company", "=", f.COMPANY]])
+	assert "Refunded" in by_status["labels"]
