@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, flt
 
-from refund_manager import order_facts
+from refund_manager import approval, order_facts
 from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
 from refund_manager.core.problems import Problem
 from refund_manager.core.quantities import RequestedRow, check_rows, refundable_qty
@@ -52,8 +52,11 @@ class RefundRequest(Document):
 		)
 
 		amended_from: DF.Link | None
+		appeal_count: DF.Int
+		approval_level: DF.Int
 		base_refund_amount: DF.Currency
 		company: DF.Link
+		contact_email: DF.Data | None
 		conversion_rate: DF.Float
 		currency: DF.Link
 		customer: DF.Link
@@ -62,18 +65,24 @@ class RefundRequest(Document):
 		deductions_total: DF.Currency
 		delivery_note: DF.Link | None
 		description: DF.SmallText | None
+		escalated: DF.Check
 		items: DF.Table[RefundRequestItem]
 		items_total: DF.Currency
+		matched_rule: DF.Data | None
 		mode_of_payment: DF.Link | None
 		naming_series: DF.Literal["RFR-.YYYY.-"]
 		posting_date: DF.Date
 		postings: DF.Table[RefundPosting]
 		refund_amount: DF.Currency
 		refund_reason: DF.Link
+		rejected_on: DF.Datetime | None
+		rejection_reason: DF.SmallText | None
 		return_goods: DF.Check
 		return_warehouse: DF.Link | None
 		sales_invoice: DF.Link | None
 		sales_order: DF.Link
+		sla_due_by: DF.Datetime | None
+		sla_status: DF.Literal["", "On Track", "Due Soon", "Breached", "Paused"]
 		status: DF.Literal[
 			"Draft",
 			"Pending Approval",
@@ -85,6 +94,7 @@ class RefundRequest(Document):
 			"Cancelled",
 		]
 		taxes_total: DF.Currency
+		workflow_state: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):
@@ -98,13 +108,26 @@ class RefundRequest(Document):
 		self.calculate_totals(facts)
 		self.validate_deductions()
 		self.validate_refund_amount(facts)
+		approval.validate(self)  # routing, workflow transition checks, SLA
 		self.set_status()
+
+	def on_update(self):
+		approval.on_update(self)
 
 	def before_submit(self):
 		self.validate_evidence()
 
+	def before_cancel(self):
+		approval.before_cancel(self)
+
 	def on_cancel(self):
 		self.set_status(update=True)
+
+	def has_permission(self, permtype="read", *, debug=False, user=None) -> bool:
+		# auto-approval: the workflow's own transition lets a Sales User submit by rule
+		return super().has_permission(permtype, debug=debug, user=user) or approval.submitted_by_workflow(
+			self, permtype, user
+		)
 
 	# ------------------------------------------------------------------ loading
 
@@ -291,7 +314,8 @@ class RefundRequest(Document):
 		elif self.docstatus == 1:
 			status = self.status if self.status in ("Credited", "Refunded") else "Approved"
 		else:
-			status = self.status if self.status in ("Pending Approval", "Pending Finance Approval", "Rejected") else "Draft"
+			state = self.get("workflow_state") or self.status  # in step with the approval workflow
+			status = state if state in ("Pending Approval", "Pending Finance Approval", "Rejected") else "Draft"
 		if update:
 			self.db_set("status", status, update_modified=False)
 		else:
