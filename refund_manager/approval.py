@@ -185,6 +185,7 @@ def appeal(doc: Document):
 	set_route(doc, routing.stricter(route_of(doc), current_route(doc)))
 	if doc.sla_due_by and rejected_on:
 		doc.sla_due_by = sla.resumed_due_by(get_datetime(doc.sla_due_by), rejected_on, now_datetime())
+		doc.escalated = 0  # the rejection closed any escalation's to-dos: escalate again if due
 		refresh_sla_status(doc)
 	else:
 		start_sla(doc)

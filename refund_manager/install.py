@@ -277,8 +277,8 @@ def add_approval_email_template():
 			"subject": "Refund Request {{ name }} ({{ customer_name }}) waits for your approval",
 			"use_html": 1,
 			"response_html": (
-				"<p>Refund Request <b>{{ name }}</b> for {{ customer_name }} (Sales Order {{ sales_order }}), "
-				"reason {{ refund_reason }}: {{ frappe.format_value(refund_amount, {'fieldtype': 'Currency', "
+				"<p>Refund Request <b>{{ name }}</b> for {{ customer_name | e }} (Sales Order {{ sales_order }}), "
+				"reason {{ refund_reason | e }}: {{ frappe.format_value(refund_amount, {'fieldtype': 'Currency', "
 				"'options': currency}) }}, is {{ status }}.</p>"
 				"{% if sla_due_by %}<p>Please respond by {{ frappe.format_value(sla_due_by, "
 				"{'fieldtype': 'Datetime'}) }}.</p>{% endif %}"
@@ -317,12 +317,13 @@ def remove_workflow():
 	used_states = set(frappe.get_all("Workflow Document State", pluck="state", distinct=True))
 	used_states.update(frappe.get_all("Workflow Transition", pluck="next_state", distinct=True))
 	used_actions = set(frappe.get_all("Workflow Transition", pluck="action", distinct=True))
+	# force: only our own requests (dropped with the app) still link to these states
 	for state in WORKFLOW_STATES:
 		if state not in used_states and state not in FRAPPE_MASTERS:
-			frappe.delete_doc_if_exists("Workflow State", state)
+			frappe.delete_doc_if_exists("Workflow State", state, force=True)
 	for action in WORKFLOW_ACTIONS:
 		if action not in used_actions and action not in FRAPPE_MASTERS:
-			frappe.delete_doc_if_exists("Workflow Action Master", action)
+			frappe.delete_doc_if_exists("Workflow Action Master", action, force=True)
 	if frappe.db.exists("Email Template", APPROVAL_EMAIL_TEMPLATE):
 		frappe.delete_doc("Email Template", APPROVAL_EMAIL_TEMPLATE, ignore_permissions=True, force=True)
 	frappe.cache.hdel("workflow", wf.DOCTYPE)

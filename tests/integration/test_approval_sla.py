@@ -54,24 +54,17 @@ def no_assignment_emails_sent_at_once():
 	return opt_out
 
 
+def users_in(doctype: str, user_field: str, **filters) -> set[str]:
+	return set(frappe.get_all(doctype, filters=filters, pluck=user_field))
+
+
 def notified(doc) -> set[str]:
-	return set(
-		frappe.get_all(
-			"Notification Log",
-			filters={"document_type": doc.doctype, "document_name": doc.name, "type": "Assignment"},
-			pluck="for_user",
-		)
-	)
+	"""Users Frappe notified (bell) of an assignment of `doc`."""
+	return users_in("Notification Log", "for_user", document_type=doc.doctype, document_name=doc.name, type="Assignment")
 
 
 def open_todos(doc) -> set[str]:
-	return set(
-		frappe.get_all(
-			"ToDo",
-			filters={"reference_type": doc.doctype, "reference_name": doc.name, "status": "Open"},
-			pluck="allocated_to",
-		)
-	)
+	return users_in("ToDo", "allocated_to", reference_type=doc.doctype, reference_name=doc.name, status="Open")
 
 
 def test_escalation_job_runs_hourly():
