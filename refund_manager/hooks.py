@@ -23,3 +23,6 @@ doctype_js = {
 after_install = "refund_manager.install.after_install"
 after_migrate = "refund_manager.install.after_migrate"
 before_uninstall = "refund_manager.install.before_uninstall"
+
+# Pending Refund Requests past their response time are escalated (assigned, marked, notified).
+scheduler_events = {"hourly": ["refund_manager.approval.escalate_breached_requests"]}

@@ -1,7 +1,10 @@
 """Real ERPNext documents for integration tests, built with ERPNext's own mappers."""
 
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo
+
 import frappe
-from frappe.utils import add_days, nowdate
+from frappe.utils import add_days, get_datetime, get_system_timezone, nowdate
 
 COMPANY = "RM Test Company"
 ABBR = "RMTC"
@@ -19,7 +22,19 @@ def unique(prefix: str) -> str:
 	return f"{prefix} {frappe.generate_hash(length=8)}"
 
 
+def ensure_fiscal_year(year: int):
+	"""A fiscal year for every company covering `year` (postings under a frozen clock need one)."""
+	from frappe.utils import getdate
+
+	start, end = getdate(f"{year}-01-01"), getdate(f"{year}-12-31")
+	if not frappe.db.exists("Fiscal Year", {"year_start_date": start, "year_end_date": end}):
+		frappe.get_doc({"doctype": "Fiscal Year", "year": f"RM {year}", "year_start_date": start, "year_end_date": end}).insert()
+
+
 def ensure_company() -> str:
+	this_year = frappe.utils.getdate().year
+	for year in (this_year, this_year + 1):
+		ensure_fiscal_year(year)
 	if not frappe.db.exists("Company", COMPANY):
 		frappe.get_doc(
 			{
@@ -57,6 +72,7 @@ def ensure_company() -> str:
 	_ensure("Customer Group", CUSTOMER_GROUP, {"customer_group_name": CUSTOMER_GROUP, "parent_customer_group": "All Customer Groups"})
 	_ensure("Item Group", ITEM_GROUP, {"item_group_name": ITEM_GROUP, "parent_item_group": "All Item Groups"})
 	_ensure("Territory", TERRITORY, {"territory_name": TERRITORY, "parent_territory": "All Territories"})
+	ensure_outgoing_email_account()
 	settings = frappe.get_single("Refund Settings")
 	row = settings.for_company(COMPANY) or settings.append("company_settings", {"company": COMPANY})
 	if (row.return_warehouse, row.refund_account) != (RETURNS, SALES_RETURNS):
@@ -65,19 +81,43 @@ def ensure_company() -> str:
 	return COMPANY
 
 
+def ensure_outgoing_email_account():
+	"""Notifications and workflow e-mails need a default outgoing account to be queued at all.
+
+	Tests only queue (Frappe sends nothing while testing), so the server is never contacted.
+	"""
+	if frappe.db.get_value("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": "RM Test Outgoing",
+			"email_id": "refunds@example.com",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "smtp.example.com",
+			"no_smtp_authentication": 1,
+		}
+	).insert()
+
+
 def _ensure(doctype: str, name: str, values: dict):
 	if not frappe.db.exists(doctype, name):
 		frappe.get_doc({"doctype": doctype, **values}).insert()
 
 
-def make_customer(currency: str | None = None) -> str:
-	"""A customer; in a foreign currency it gets a receivable account in that currency."""
+def make_customer(
+	customer_group: str = CUSTOMER_GROUP, email: str | None = None, currency: str | None = None
+) -> str:
+	"""A customer; in a foreign currency it gets a receivable account in that currency; with
+	`email`, ERPNext also makes it the customer's primary contact."""
 	customer = frappe.get_doc(
 		{
 			"doctype": "Customer",
 			"customer_name": unique("RM Customer"),
-			"customer_group": CUSTOMER_GROUP,
+			"customer_group": customer_group,
 			"territory": TERRITORY,
+			"email_id": email,
 		}
 	)
 	if currency:
@@ -239,14 +279,23 @@ def _set_quantities(doc, qty_by_item):
 		d.qty = qty_by_item[d.item_code]
 
 
-def make_user(role: str) -> str:
-	email = f"rm-{frappe.scrub(role)}-{frappe.generate_hash(length=6)}@example.com"
+def make_user(*roles: str) -> str:
+	email = f"rm-{frappe.scrub(roles[0])}-{frappe.generate_hash(length=6)}@example.com"
 	user = frappe.get_doc(
-		{"doctype": "User", "email": email, "first_name": role, "send_welcome_email": 0, "user_type": "System User"}
+		{"doctype": "User", "email": email, "first_name": roles[0], "send_welcome_email": 0, "user_type": "System User"}
 	)
-	user.append("roles", {"role": role})
+	for role in roles:
+		user.append("roles", {"role": role})
 	user.insert(ignore_permissions=True)
 	return user.name
+
+
+def make_group(doctype: str, name: str, parent: str) -> str:
+	"""A Customer Group or Item Group under `parent` (created once, kept for the session)."""
+	field = {"Customer Group": "customer_group_name", "Item Group": "item_group_name"}[doctype]
+	parent_field = f"parent_{frappe.scrub(doctype)}"
+	_ensure(doctype, name, {field: name, parent_field: parent, "is_group": 1})
+	return name
 
 
 def refund_request_for(source_name: str, source_doctype: str = "Sales Order", reason: str = "Changed Mind"):
@@ -256,3 +305,69 @@ def refund_request_for(source_name: str, source_doctype: str = "Sales Order", re
 	doc = make_refund_request(source_name, source_doctype)
 	doc.refund_reason = reason
 	return doc
+
+
+# ---------------------------------------------------------------- the approval workflow
+
+
+def act(doc, action: str):
+	"""Apply a workflow action as the current user, the way the Desk's Actions menu does.
+
+	Like the Desk, the request goes over as data: Frappe works on a copy of its own (in tests the
+	action e-mail renders that copy for print at once, which leaves it flagged `in_print`, so it
+	must not be saved again). `doc` is reloaded afterwards.
+	"""
+	from frappe.model.workflow import apply_workflow
+
+	apply_workflow(doc.as_dict(), action)
+	doc.reload()
+	return doc
+
+
+def approve(doc):
+	"""Submit for approval (unless already pending), then approve every level, as the current user
+	(Administrator by default). Approval posts the refund."""
+	if doc.workflow_state in (None, "", "Draft"):
+		doc = act(doc, "Submit for Approval")
+	while doc.docstatus == 0 and doc.workflow_state in ("Pending Approval", "Pending Finance Approval"):
+		doc = act(doc, "Approve")
+	return doc
+
+
+def cancel(doc):
+	"""Cancel an approved request through the workflow (its postings are reversed)."""
+	return act(doc, "Cancel")
+
+
+def reject(doc, reason: str):
+	"""Reject as the current user, the reason given first as the form asks for it."""
+	from refund_manager.approval import set_rejection_reason
+
+	set_rejection_reason(doc.name, reason)
+	return act(doc, "Reject")
+
+
+def comment(doc, text: str):
+	return doc.add_comment("Comment", text)
+
+
+def set_approval_rules(*rules: dict, **settings):
+	"""Replace the approval rules of Refund Settings (rolled back with the test)."""
+	doc = frappe.get_single("Refund Settings")
+	doc.set("approval_rules", [])
+	for idx, rule in enumerate(rules, start=1):
+		doc.append("approval_rules", {"rule_name": f"Rule {idx}", "priority": idx, **rule})
+	doc.update(settings)
+	doc.save()
+	return doc
+
+
+@contextmanager
+def frozen_at(moment):
+	"""Freeze the clock at `moment` (site time), the way Frappe's FrappeTestCase.freeze_time does:
+	freezegun, given the moment in UTC."""
+	from freezegun import freeze_time
+
+	local = get_datetime(moment).replace(tzinfo=ZoneInfo(get_system_timezone()))
+	with freeze_time(local.astimezone(ZoneInfo("UTC"))):
+		yield

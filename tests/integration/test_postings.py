@@ -62,7 +62,7 @@ def test_delivered_billed_paid_with_restocking_fee():
 	o = sold()
 	assert customer_balance(o.customer) == 0  # invoiced 550, paid 550
 	doc = request(o.so, 2, fee=10)
-	doc.submit()
+	f.approve(doc)
 
 	assert doc.status == "Refunded"
 	[ret] = postings(doc, "Delivery Note")
@@ -96,7 +96,7 @@ def test_delivered_billed_paid_with_restocking_fee():
 def test_billed_but_unpaid_gets_a_credit_against_the_invoice():
 	o = sold(pay=False)
 	doc = request(o.so, 2, fee=10)
-	doc.submit()
+	f.approve(doc)
 
 	assert doc.status == "Credited"
 	assert not postings(doc, "Payment Entry")
@@ -113,7 +113,7 @@ def test_partly_paid_invoice_settles_what_is_owed_and_pays_back_the_rest():
 	o = sold(pay=False)
 	f.pay("Sales Invoice", o.si.name, amount=450)  # 100 still owed
 	doc = request(o.so, 2)  # credit 220: 100 settles the debt, 120 goes back
-	doc.submit()
+	f.approve(doc)
 
 	assert doc.status == "Refunded"
 	[pe] = postings(doc, "Payment Entry")
@@ -129,7 +129,7 @@ def test_advance_on_unbilled_order_is_paid_back_by_journal_entry():
 	o = sold(deliver=False, bill=False)
 	f.pay("Sales Order", o.so.name, amount=300)
 	doc = request(o.so, 2, fee=5)  # 220 - 5
-	doc.submit()
+	f.approve(doc)
 
 	assert doc.status == "Refunded"
 	[je] = postings(doc, "Journal Entry")
@@ -144,7 +144,7 @@ def test_advance_of_a_foreign_currency_order_is_paid_back_at_the_order_rate():
 	so = f.make_sales_order(customer, [(item, 4, 100.0)], currency="EUR", conversion_rate=1.2)
 	f.pay("Sales Order", so.name, amount=300)
 	doc = request(so, 1, fee=10)  # EUR 110 - 10
-	doc.submit()
+	f.approve(doc)
 
 	[je] = postings(doc, "Journal Entry")
 	receivable = f.ensure_receivable("EUR")
@@ -167,7 +167,7 @@ def test_invoice_that_moved_the_stock_is_reversed_by_a_stock_credit_note():
 
 	doc = request(so, 2)
 	assert doc.return_goods == 1 and doc.items[0].max_refundable_qty == 3
-	doc.submit()
+	f.approve(doc)
 	assert not postings(doc, "Delivery Note")
 	[cn] = postings(doc, "Sales Invoice")
 	assert frappe.db.get_value("Sales Invoice", cn, "update_stock") == 1
@@ -179,7 +179,7 @@ def test_invoice_that_moved_the_stock_is_reversed_by_a_stock_credit_note():
 def test_refund_without_goods_back_posts_no_stock():
 	o = sold()
 	doc = request(o.so, 1, reason="Late Delivery", return_goods=0)
-	doc.submit()
+	f.approve(doc)
 
 	assert not postings(doc, "Delivery Note")
 	[cn] = postings(doc, "Sales Invoice")
@@ -193,9 +193,9 @@ def test_refund_without_goods_back_posts_no_stock():
 def test_two_partial_refunds_until_the_order_is_fully_refunded():
 	o = sold()
 	first = request(o.so, 2)
-	first.submit()
+	f.approve(first)
 	second = request(o.so, 3)
-	second.submit()
+	f.approve(second)
 
 	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 100
 	assert frappe.db.get_value("Sales Order Item", o.so.items[0].name, "delivered_qty") == 0
@@ -217,7 +217,7 @@ def test_multi_currency_customer_is_refunded_in_the_order_currency_at_the_order_
 
 	doc = request(so, 2, fee=10)  # EUR 220 credited, EUR 10 kept
 	assert (doc.currency, doc.conversion_rate, doc.refund_amount, doc.base_refund_amount) == ("EUR", 1.1, 210, 231)
-	doc.submit()
+	f.approve(doc)
 
 	[cn] = postings(doc, "Sales Invoice")
 	[pe] = postings(doc, "Payment Entry")
@@ -252,7 +252,7 @@ def test_batch_comes_back_with_its_batch_number():
 	f.deliver(so.name)
 	f.pay("Sales Invoice", f.bill(so.name).name)
 	doc = request(so, 2)
-	doc.submit()
+	f.approve(doc)
 	assert returned_bundle_entries(doc) == [(batch, None, 2.0)]
 	assert stock_moves(postings(doc, "Delivery Note")[0]) == [(f.RETURNS, 2.0)]
 
@@ -266,18 +266,18 @@ def test_serial_numbers_coming_back_are_the_ones_named_or_the_first_delivered():
 	delivered = sorted(dn.items[0].serial_no.split("\n"))
 
 	doc = request(so, 1)
-	doc.submit()  # none named: the first one delivered
+	f.approve(doc)  # none named: the first one delivered
 	assert returned_bundle_entries(doc) == [(None, delivered[0], 1.0)]
 
 	doc = request(so, 1)
 	doc.items[0].serial_no = "RMS-NOT-DELIVERED"
 	doc.save()
 	with pytest.raises(PostingSetupError, match="not delivered: RMS-NOT-DELIVERED"):
-		doc.submit()
+		f.approve(doc)
 	doc.reload()
 	doc.items[0].serial_no = delivered[2]
 	doc.save()
-	doc.submit()
+	f.approve(doc)
 	assert returned_bundle_entries(doc) == [(None, delivered[2], 1.0)]
 	assert frappe.db.get_value("Serial No", delivered[2], "warehouse") == f.RETURNS
 
@@ -295,7 +295,7 @@ def test_price_adjustment_on_a_paid_invoice_is_a_credit_note_journal_then_paid()
 	o = sold()
 	doc = price_adjustment(o.so, 2, 15)  # 2 x 15 + 10 % tax
 	assert (doc.return_goods, doc.items_total, doc.taxes_total, doc.refund_amount) == (0, 30, 3, 33)
-	doc.submit()
+	f.approve(doc)
 
 	assert doc.status == "Refunded"
 	[je] = postings(doc, "Journal Entry")
@@ -316,7 +316,7 @@ def test_price_adjustment_on_a_paid_invoice_is_a_credit_note_journal_then_paid()
 def test_price_adjustment_on_an_unpaid_invoice_lowers_what_is_owed():
 	o = sold(pay=False)
 	doc = price_adjustment(o.so, 5, 10)
-	doc.submit()
+	f.approve(doc)
 	assert doc.status == "Credited"
 	assert not postings(doc, "Payment Entry")
 	assert frappe.db.get_value("Sales Invoice", o.si.name, "outstanding_amount") == 495  # 550 - 55
@@ -341,10 +341,10 @@ def test_cancel_reverses_every_posting():
 	o = sold()
 	stock_before = frappe.db.get_value("Bin", {"item_code": o.item, "warehouse": f.RETURNS}, "actual_qty") or 0
 	doc = request(o.so, 2, fee=10)
-	doc.submit()
+	f.approve(doc)
 	names = [(p.reference_doctype, p.reference_name) for p in doc.postings]
 
-	doc.cancel()
+	f.cancel(doc)
 	assert doc.status == "Cancelled"
 	assert [frappe.db.get_value(dt, dn, "docstatus") for dt, dn in names] == [2, 2, 2]
 	for _, name in names:
@@ -367,15 +367,15 @@ def test_failure_in_the_middle_of_posting_leaves_nothing_behind(monkeypatch):
 
 	monkeypatch.setitem(posting.BUILDERS, Step.PAYMENT, broken_payment)
 	with pytest.raises(frappe.ValidationError, match="bank is down"):
-		doc.submit()
+		f.approve(doc)
 	assert documents_of(doc.name) == []
-	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (0, "Draft")
+	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (0, "Pending Approval")
 	assert frappe.db.get_value("Delivery Note", o.dn.name, "per_returned") == 0
 	assert customer_balance(o.customer) == 0
 
 	monkeypatch.undo()  # the cause is fixed: the retry posts
 	doc = frappe.get_doc("Refund Request", doc.name)
-	doc.submit()
+	f.approve(doc)
 	assert doc.status == "Refunded" and len(doc.postings) == 3
 
 
@@ -388,7 +388,7 @@ def test_unexpected_error_while_posting_is_a_clear_message_and_is_logged(monkeyp
 
 	monkeypatch.setitem(posting.BUILDERS, Step.CREDIT_NOTE, bug)
 	with pytest.raises(posting.RefundPostingError, match="could not be posted and nothing was written"):
-		doc.submit()
+		f.approve(doc)
 	assert documents_of(doc.name) == []  # the stock return made before the failure is gone too
 	from frappe.deferred_insert import save_to_db
 
@@ -414,7 +414,7 @@ def test_posting_as_the_application_gives_the_approvers_session_back_untouched()
 def test_posting_twice_is_refused():
 	o = sold()
 	doc = request(o.so, 1)
-	doc.submit()
+	f.approve(doc)
 	with pytest.raises(AlreadyPostedError, match="already posted"):
 		posting.post_refund(doc)
 	assert len(documents_of(doc.name)) == 3
@@ -445,7 +445,7 @@ def test_frozen_accounts_are_named_before_anything_is_written():
 	frappe.set_user(user)
 	try:
 		with pytest.raises(PostingSetupError, match="Accounts are frozen"):
-			doc.submit()
+			f.approve(doc)
 	finally:
 		frappe.set_user("Administrator")
 		frappe.db.set_single_value("Accounts Settings", settings)
@@ -467,7 +467,7 @@ def test_closed_accounting_period_is_named_before_anything_is_written():
 		}
 	).insert()
 	with pytest.raises(PostingSetupError, match=rf"Accounting Period .*{period.name}.* is closed for Payment Entry"):
-		doc.submit()
+		f.approve(doc)
 	assert documents_of(doc.name) == []
 	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
 
@@ -475,11 +475,11 @@ def test_closed_accounting_period_is_named_before_anything_is_written():
 def test_a_posting_cancelled_by_hand_blocks_cancelling_the_request():
 	o = sold()
 	doc = request(o.so, 1)
-	doc.submit()
+	f.approve(doc)
 	pe = frappe.get_doc("Payment Entry", postings(doc, "Payment Entry")[0])
 	pe.flags.ignore_links = True
 	pe.flags.ignore_linked_doctypes = ("Refund Request",)
 	pe.cancel()
 	with pytest.raises(posting.RefundPostingError, match="was cancelled by hand"):
-		frappe.get_doc("Refund Request", doc.name).cancel()
+		f.cancel(frappe.get_doc("Refund Request", doc.name))
 	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 1

@@ -239,14 +239,16 @@ def test_two_refunds_against_one_order_share_its_quantities():
 		f.refund_request_for(so.name)
 
 	# a cancelled request gives its quantity back
-	first.submit()
-	first.cancel()
-	assert first.status == "Cancelled"
+	f.approve(first)
+	f.act(first, "Cancel")
+	assert (first.docstatus, first.status) == (2, "Cancelled")
 	third = f.refund_request_for(so.name)
 	assert third.items[0].max_refundable_qty == 2
 
 	# a rejected one too
-	second.db_set("status", "Rejected")
+	f.act(second, "Submit for Approval")
+	f.reject(second, "Quantity not returned")
+	assert second.status == "Rejected"
 	fourth = f.refund_request_for(so.name)
 	assert fourth.items[0].max_refundable_qty == 5
 
@@ -278,11 +280,12 @@ def test_limits_are_checked_again_on_submit():
 	f.pay("Sales Invoice", si.name)
 	doc = f.refund_request_for(so.name)
 	doc.insert()  # all 5
+	f.act(doc, "Submit for Approval")
 
 	f.return_delivery(dn.name, {item: 3})  # meanwhile 3 come back through ERPNext directly
 	with pytest.raises(OverRefundError, match=r"at most .*2"):
-		doc.submit()
-	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
+		f.act(doc, "Approve")  # approving submits the request
+	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (0, "Pending Approval")
 
 
 # ---------------------------------------------------------------- amounts
@@ -377,7 +380,7 @@ def test_refund_within_limits_submits_and_posts():
 	f.pay("Sales Invoice", si.name)
 	doc = f.refund_request_for(so.name, reason="Wrong Item")
 	doc.insert()
-	doc.submit()
+	doc = f.approve(doc)
 	# approval posts return, credit note and payment (ledgers checked in test_postings)
 	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (1, "Refunded")
 	assert [p.reference_doctype for p in doc.postings] == ["Delivery Note", "Sales Invoice", "Payment Entry"]

@@ -26,7 +26,7 @@ def refund(item_group, qty=1, fee=0.0, deliver=True, bill=True, pay=True, advanc
 	if fee:
 		doc.append("deductions", {"description": "Fee", "account": f"Miscellaneous Expenses - {f.ABBR}", "amount": fee})
 	doc.insert()
-	doc.submit()
+	f.approve(doc)
 	return doc
 
 

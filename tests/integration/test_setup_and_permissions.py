@@ -27,6 +27,11 @@ def site_setup_counts():
 		"roles": frappe.db.count("Role", {"name": ("in", install.ROLES)}),
 		"custom_fields": frappe.db.count("Custom Field", {"fieldname": "refund_request"}),
 		"reasons": frappe.db.count("Refund Reason"),
+		"workflows": frappe.db.count("Workflow", {"document_type": "Refund Request"}),
+		"workflow_states": frappe.db.count("Workflow State"),
+		"workflow_actions": frappe.db.count("Workflow Action Master"),
+		"email_templates": frappe.db.count("Email Template"),
+		"notifications": frappe.db.count("Notification", {"document_type": "Refund Request"}),
 	}
 
 
@@ -48,9 +53,13 @@ def test_settings_defaults_never_overwrite_what_an_administrator_set():
 	settings = frappe.get_single("Refund Settings")
 	mode = frappe.db.get_value("Mode of Payment", {"name": ("!=", "Cash")})
 	settings.default_mode_of_payment = mode
+	settings.due_soon_hours = 0  # no Due Soon window: a choice, not a missing value
+	settings.escalation_role = "Accounts Manager"
 	settings.save()
 	install.after_migrate()
 	assert frappe.db.get_single_value("Refund Settings", "default_mode_of_payment") == mode
+	assert frappe.db.get_single_value("Refund Settings", "due_soon_hours") == 0
+	assert frappe.db.get_single_value("Refund Settings", "escalation_role") == "Accounts Manager"
 
 
 def test_disabled_reason_is_refused():
@@ -66,8 +75,8 @@ def test_reason_requiring_evidence_blocks_submit_until_a_file_is_attached():
 	doc = f.refund_request_for(so.name, reason="Damaged")
 	doc.insert()
 	with pytest.raises(MissingEvidenceError, match="requires evidence"):
-		doc.submit()
-	assert frappe.db.get_value("Refund Request", doc.name, "docstatus") == 0
+		f.act(doc, "Submit for Approval")
+	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (0, "Draft")
 
 	frappe.get_doc(
 		{
@@ -79,7 +88,7 @@ def test_reason_requiring_evidence_blocks_submit_until_a_file_is_attached():
 		}
 	).insert()
 	doc.reload()
-	doc.submit()
+	f.approve(doc)
 	assert doc.docstatus == 1
 
 

@@ -28,6 +28,36 @@ frappe.ui.form.on("Refund Request", {
 	refresh(frm) {
 		// rows come from the order (Create > Refund Request), never typed in
 		frm.set_df_property("items", "cannot_add_rows", true);
+		if (frm.doc.status === "Rejected") {
+			frm.dashboard.set_headline_alert(
+				__("Rejected: {0}. To appeal, add a comment or attach evidence, then use Actions > Appeal.", [
+					frappe.utils.escape_html(frm.doc.rejection_reason || ""),
+				]),
+				"red"
+			);
+		}
+	},
+
+	before_workflow_action(frm) {
+		if (frm.selected_workflow_action !== "Reject") return;
+		// Store the reason first: the workflow reloads the request from the database before it rejects.
+		frappe.dom.unfreeze();
+		return new Promise((resolve, reject) => {
+			frappe.prompt(
+				{ fieldname: "reason", fieldtype: "Small Text", label: __("Rejection Reason"), reqd: 1 },
+				({ reason }) => {
+					frappe.dom.freeze();
+					frappe
+						.xcall("refund_manager.approval.set_rejection_reason", { name: frm.doc.name, reason })
+						.then(resolve, (error) => {
+							frappe.dom.unfreeze();
+							reject(error);
+						});
+				},
+				__("Reject {0}", [frm.doc.name]),
+				__("Reject")
+			);
+		});
 	},
 
 	sales_order(frm) {

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, escape_html, flt
 
-from refund_manager import order_facts, posting
+from refund_manager import approval, order_facts, posting
 from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
 from refund_manager.core.problems import Problem
 from refund_manager.core.quantities import RequestedRow, check_rows, refundable_qty
@@ -56,8 +56,11 @@ class RefundRequest(Document):
 		)
 
 		amended_from: DF.Link | None
+		appeal_count: DF.Int
+		approval_level: DF.Int
 		base_refund_amount: DF.Currency
 		company: DF.Link
+		contact_email: DF.Data | None
 		conversion_rate: DF.Float
 		currency: DF.Link
 		customer: DF.Link
@@ -66,8 +69,10 @@ class RefundRequest(Document):
 		deductions_total: DF.Currency
 		delivery_note: DF.Link | None
 		description: DF.SmallText | None
+		escalated: DF.Check
 		items: DF.Table[RefundRequestItem]
 		items_total: DF.Currency
+		matched_rule: DF.Data | None
 		mode_of_payment: DF.Link | None
 		naming_series: DF.Literal["RFR-.YYYY.-"]
 		posting_date: DF.Date
@@ -75,10 +80,14 @@ class RefundRequest(Document):
 		refund_amount: DF.Currency
 		refund_reason: DF.Link
 		refund_type: DF.Literal["Return", "Price Adjustment"]
+		rejected_on: DF.Datetime | None
+		rejection_reason: DF.SmallText | None
 		return_goods: DF.Check
 		return_warehouse: DF.Link | None
 		sales_invoice: DF.Link | None
 		sales_order: DF.Link
+		sla_due_by: DF.Datetime | None
+		sla_status: DF.Literal["", "On Track", "Due Soon", "Breached", "Paused"]
 		status: DF.Literal[
 			"Draft",
 			"Pending Approval",
@@ -90,6 +99,7 @@ class RefundRequest(Document):
 			"Cancelled",
 		]
 		taxes_total: DF.Currency
+		workflow_state: DF.Link | None
 	# end: auto-generated types
 
 	def save(self, *args, **kwargs):
@@ -122,13 +132,18 @@ class RefundRequest(Document):
 		self.calculate_totals(facts)
 		self.validate_deductions()
 		self.validate_refund_amount(facts)
+		approval.validate(self)  # routing, workflow transition checks, SLA
 		self.set_status()
+
+	def on_update(self):
+		approval.on_update(self)
 
 	def before_submit(self):
 		self.validate_evidence()
 		self.post_refund()
 
 	def before_cancel(self):
+		approval.before_cancel(self)
 		posting.check_cancellable(self)
 
 	def on_cancel(self):
@@ -138,6 +153,12 @@ class RefundRequest(Document):
 	def post_refund(self):
 		"""Approval posts the stock return and the accounting entries (see refund_manager.posting)."""
 		posting.post_refund(self)
+
+	def has_permission(self, permtype="read", *, debug=False, user=None) -> bool:
+		# auto-approval: the workflow's own transition lets a Sales User submit by rule
+		return super().has_permission(permtype, debug=debug, user=user) or approval.submitted_by_workflow(
+			self, permtype, user
+		)
 
 	# ------------------------------------------------------------------ loading
 
@@ -359,7 +380,8 @@ class RefundRequest(Document):
 		elif self.docstatus == 1:
 			status = self.status if self.status in ("Credited", "Refunded") else "Approved"
 		else:
-			status = self.status if self.status in ("Pending Approval", "Pending Finance Approval", "Rejected") else "Draft"
+			state = self.get("workflow_state") or self.status  # in step with the approval workflow
+			status = state if state in ("Pending Approval", "Pending Finance Approval", "Rejected") else "Draft"
 		if update:
 			self.db_set("status", status, update_modified=False)
 		else:

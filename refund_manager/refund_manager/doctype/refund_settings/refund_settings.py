@@ -5,6 +5,9 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from refund_manager import approval
+from refund_manager.core.routing import check_rules
+
 
 class RefundSettings(Document):
 	# begin: auto-generated types
@@ -15,17 +18,28 @@ class RefundSettings(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		from refund_manager.refund_manager.doctype.refund_approval_rule.refund_approval_rule import (
+			RefundApprovalRule,
+		)
 		from refund_manager.refund_manager.doctype.refund_company_settings.refund_company_settings import (
 			RefundCompanySettings,
 		)
 
+		approval_rules: DF.Table[RefundApprovalRule]
 		company_settings: DF.Table[RefundCompanySettings]
 		default_mode_of_payment: DF.Link | None
+		due_soon_hours: DF.Float
+		escalation_role: DF.Link | None
+		response_hours: DF.Float
 	# end: auto-generated types
 
 	def validate(self):
 		self.validate_one_row_per_company()
 		self.validate_company_links()
+		self.validate_approval_rules()
+
+	def on_update(self):
+		approval.reroute_drafts(self)  # new routing applies at once; pending requests keep their path
 
 	def validate_one_row_per_company(self):
 		seen = set()
@@ -55,3 +69,18 @@ class RefundSettings(Document):
 	def for_company(self, company: str):
 		"""The settings row of a company, or None."""
 		return next((d for d in self.company_settings if d.company == company), None)
+
+	def validate_approval_rules(self):
+		messages = {
+			"unknown_outcome": _("Approval rule row #{0}: choose an outcome."),
+			"negative_amount": _("Approval rule row #{0}: amounts cannot be negative."),
+			"empty_amount_range": _("Approval rule row #{0}: To Amount must be more than From Amount (or 0 for no upper limit)."),
+			"duplicate_name": _("Approval rule row #{0}: the name is already used in row #{1}."),
+		}
+		problems = check_rules(approval.rules_from_rows(self.approval_rules))
+		if problems:
+			frappe.throw(
+				[messages[p.code].format(p.row, p.values.get("first_row")) for p in problems],
+				title=_("Invalid Approval Rules"),
+				as_list=True,
+			)
