@@ -124,9 +124,7 @@ def _order_header(sales_order: str, for_update: bool):
 		)
 		.where(so.name == sales_order)
 	)
-	if for_update:
-		query = query.for_update()
-	rows = query.run(as_dict=True)
+	rows = _locking(query, for_update).run(as_dict=True)
 	return rows[0] if rows else None
 
 

@@ -33,7 +33,6 @@ class PostingSetupError(RefundPostingError):
 class PostingContext:
 	"""What the builders need, read once (the invoice row locked)."""
 
-	company: str
 	cost_center: str | None
 	delivery_notes: dict[str, list] = field(default_factory=dict)  # Delivery Note -> request rows
 	invoice: frappe._dict | None = None
@@ -99,9 +98,7 @@ def ensure_not_posted(doc):
 
 
 def load_context(doc) -> PostingContext:
-	ctx = PostingContext(
-		company=doc.company, cost_center=frappe.get_cached_value("Company", doc.company, "cost_center")
-	)
+	ctx = PostingContext(cost_center=frappe.get_cached_value("Company", doc.company, "cost_center"))
 	dn_lines = order_facts.source_lines("Delivery Note Item", [d.delivery_note_item for d in doc.items if d.delivery_note_item])
 	for d in doc.items:
 		if d.delivery_note_item in dn_lines:
@@ -120,7 +117,7 @@ def load_context(doc) -> PostingContext:
 		ctx.invoice = frappe.db.get_value(
 			"Sales Invoice",
 			invoices.pop(),
-			["name", "update_stock", "outstanding_amount", "debit_to", "currency", "docstatus"],
+			["name", "update_stock", "outstanding_amount", "debit_to"],
 			as_dict=True,
 			for_update=True,
 		)
