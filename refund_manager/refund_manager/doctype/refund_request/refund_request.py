@@ -58,6 +58,7 @@ class RefundRequest(Document):
 		amended_from: DF.Link | None
 		appeal_count: DF.Int
 		approval_level: DF.Int
+		approved_on: DF.Datetime | None
 		base_refund_amount: DF.Currency
 		company: DF.Link
 		contact_email: DF.Data | None
@@ -70,6 +71,9 @@ class RefundRequest(Document):
 		delivery_note: DF.Link | None
 		description: DF.SmallText | None
 		escalated: DF.Check
+		feedback_comment: DF.SmallText | None
+		feedback_on: DF.Datetime | None
+		feedback_rating: DF.Rating
 		items: DF.Table[RefundRequestItem]
 		items_total: DF.Currency
 		matched_rule: DF.Data | None
@@ -80,8 +84,10 @@ class RefundRequest(Document):
 		refund_amount: DF.Currency
 		refund_reason: DF.Link
 		refund_type: DF.Literal["Return", "Price Adjustment"]
+		refunded_on: DF.Datetime | None
 		rejected_on: DF.Datetime | None
 		rejection_reason: DF.SmallText | None
+		requested_on: DF.Datetime | None
 		return_goods: DF.Check
 		return_warehouse: DF.Link | None
 		sales_invoice: DF.Link | None
