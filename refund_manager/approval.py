@@ -458,7 +458,11 @@ def escalate_breached_requests():
 
 def escalation_users() -> list[str]:
 	"""Enabled System Users holding the escalation role of Refund Settings."""
-	role = frappe.get_cached_doc("Refund Settings").escalation_role or "Refund Manager"
+	return users_with_role(frappe.get_cached_doc("Refund Settings").escalation_role or "Refund Manager")
+
+
+def users_with_role(role: str) -> list[str]:
+	"""Enabled System Users holding `role` (Administrator and Guest left out), by name."""
 	has_role, user = DocType("Has Role"), DocType("User")
 	return (
 		frappe.qb.from_(has_role)

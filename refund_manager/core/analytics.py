@@ -140,14 +140,16 @@ def rate(part: float, whole: float) -> float | None:
 
 def summarize(
 	entries: Iterable[tuple[RequestFacts, Mapping[str, float]]],
-	sales_by_group: Mapping[str, float],
+	sales_by_group: Mapping[str, float] | None,
 	sales_total: float,
 	precision: int = 2,
 ) -> tuple[list[GroupFigures], GroupFigures]:
 	"""Figures per group, and the total row.
 
 	`entries`: each request with its groups and the share of it each group holds (1.0 when a
-	request belongs to one group). A group missing from `sales_by_group` had no sales.
+	request belongs to one group). A group missing from `sales_by_group` had no sales; without
+	`sales_by_group` (sales cannot be grouped so, e.g. by refund reason) every group is compared
+	with all sales, `sales_total`.
 	"""
 	groups: dict[str, _Accumulator] = {}
 	total = _Accumulator()
@@ -155,7 +157,10 @@ def summarize(
 		for key, weight in shares.items():
 			groups.setdefault(key, _Accumulator()).add(facts, weight)
 			total.add(facts, weight)
-	rows = [figures(key, acc, sales_by_group.get(key, 0.0), precision) for key, acc in groups.items()]
+	rows = [
+		figures(key, acc, sales_total if sales_by_group is None else sales_by_group.get(key, 0.0), precision)
+		for key, acc in groups.items()
+	]
 	return rows, figures("", total, sales_total, precision)
 
 

@@ -133,6 +133,13 @@ def test_summarize_one_group_per_request():
 	assert total.approval_rate == pytest.approx(2 / 3)
 
 
+def test_summarize_without_sales_per_group_compares_each_group_with_all_sales():
+	entries = [(facts("R1", APPROVED, 100.0), {"Damaged": 1.0}), (facts("R2", APPROVED, 50.0), {"Wrong Item": 1.0})]
+	rows, total = summarize(entries, None, 1000.0)
+	assert {r.group: (r.sales, r.share_of_sales) for r in rows} == {"Damaged": (1000.0, 0.1), "Wrong Item": (1000.0, 0.05)}
+	assert (total.sales, total.share_of_sales) == (1000.0, 0.15)
+
+
 def test_summarize_shares_a_request_among_its_item_groups_and_counts_it_once_in_the_total():
 	split = facts("R1", APPROVED, 200.0, 5.0, 5.0)
 	entries = [
