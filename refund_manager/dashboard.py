@@ -4,13 +4,10 @@ import frappe
 from frappe.query_builder import DocType
 from frappe.query_builder.functions import Avg, Count
 from frappe.utils import add_days, flt, now_datetime
-from pypika.terms import CustomFunction
+
+from refund_manager.reporting import ToSeconds
 
 AVERAGE_WINDOW_DAYS = 30  # "Average Hours to Approve": requests approved in the last 30 days
-
-# MariaDB's seconds since year 0 of a DATETIME as written (no time zone): differences match the
-# Python subtraction the reports make, across daylight-saving changes too.
-ToSeconds = CustomFunction("TO_SECONDS", ["datetime"])
 
 
 def equality_filters(filters) -> dict[str, str]:

@@ -613,6 +613,10 @@ def insert_refund_requests(
 	GL and stock ledger entries) and no Refund Posting rows - Refund Ledger flags these requests;
 	no Version, Comment, ToDo, Workflow Action or e-mail; no validation: refundable quantities and
 	amounts are not checked against the orders; the naming series counter is not advanced.
+	Pending requests already past their response time are marked escalated (no ToDo), so that the
+	hourly escalation job does not assign thousands of them; those still on time will be escalated
+	when due, like real ones: remove the bulk data (`remove_bulk_refund_requests`) from a site
+	before running the integration tests on it, whose frozen clock puts every one of them past due.
 	Commits after each chunk unless `commit` is false.
 	"""
 	company = company or DemoCompany()
@@ -687,6 +691,7 @@ def bulk_request(name, status, docstatus, state, rows, company, rng, now, days, 
 		requested = now - timedelta(hours=rng.uniform(0, 96))
 		posted = requested
 	due = requested + timedelta(hours=response_hours) if pending else None
+	sla_status = sla.status(due, now, due_soon) if due else (sla.PAUSED if rejected else None)
 	items, items_total, taxes_total = [], 0.0, 0.0
 	for idx, line in enumerate(rows, start=1):
 		qty = float(rng.randint(1, max(int(line.qty), 1)))
@@ -704,9 +709,8 @@ def bulk_request(name, status, docstatus, state, rows, company, rng, now, days, 
 		name, "Administrator", "Administrator", posted, posted, docstatus, "RFR-.YYYY.-", first.parent, first.customer,
 		first.customer_name, company.name, posted.date(), status, state, rng.choice(REASONS), "Return",
 		1, company.currency, 1.0, items_total, taxes_total, 0.0,
-		refund, refund, 1, 0, 0, requested,
-		approved, refunded, rejected, "Generated" if rejected else None, due,
-		sla.status(due, now, due_soon) if due else (sla.PAUSED if rejected else None),
+		refund, refund, 1, 0, int(sla_status == sla.BREACHED), requested,
+		approved, refunded, rejected, "Generated" if rejected else None, due, sla_status,
 		rng.choice((0.2, 0.4, 0.6, 0.8, 1.0)) if refunded and rng.random() < 1 / 3 else 0,
 		"Generated for benchmarks",
 	)  # fmt: skip

@@ -3,6 +3,11 @@
 import frappe
 from frappe.query_builder import DocType
 from frappe.utils.nestedset import get_descendants_of
+from pypika.terms import CustomFunction
+
+# MariaDB's seconds since year 0 of a DATETIME as written (no time zone): differences match a
+# Python subtraction of the two values, across daylight-saving changes too.
+ToSeconds = CustomFunction("TO_SECONDS", ["datetime"])
 
 
 def item_group_and_subgroups(item_group: str) -> list[str]:
@@ -25,17 +30,17 @@ def request_conditions(rr, filters, condition, dates: bool = True):
 	"""`condition` narrowed by the reports' filters: company, posting date range (when `dates`),
 	customer, refund reason, item group (any refunded item in it or in a subgroup)."""
 	if filters.get("company"):
-		condition &= rr.company == filters.company
+		condition &= rr.company == filters["company"]
 	if dates and filters.get("from_date"):
-		condition &= rr.posting_date >= filters.from_date
+		condition &= rr.posting_date >= filters["from_date"]
 	if dates and filters.get("to_date"):
-		condition &= rr.posting_date <= filters.to_date
+		condition &= rr.posting_date <= filters["to_date"]
 	if filters.get("customer"):
-		condition &= rr.customer == filters.customer
+		condition &= rr.customer == filters["customer"]
 	if filters.get("refund_reason"):
-		condition &= rr.refund_reason == filters.refund_reason
+		condition &= rr.refund_reason == filters["refund_reason"]
 	if filters.get("item_group"):
-		condition &= rr.name.isin(requests_with_item_group(filters.item_group))
+		condition &= rr.name.isin(requests_with_item_group(filters["item_group"]))
 	return condition
 
 

@@ -1,42 +1,68 @@
-"""Refund Analytics arithmetic: groups, rates, percentiles, over plain data (no frappe).
+"""Refund Analytics arithmetic: rates, means and percentiles from what the database adds up (no frappe).
 
-A request counts once it has left Draft. Per group:
-- count: requests in the group (a request with items in two groups counts in both);
+The report's queries count and sum per group (so that 100,000 requests never travel to Python);
+this module turns those sums into the figures. A request counts once it has left Draft. Per group:
+- count: requests in the group (grouped by item or item group, a request with lines in two groups
+  counts in both);
 - refunded amount: company currency, requests Refunded or Credited only (a cancelled refund gave
   nothing back). Grouped by item or item group, a request's amount is shared among its lines pro
   rata to each line's value (amount + tax), so the groups add up to the requests' total;
 - share of sales: refunded amount / sales of the same group and period (the report says which sales);
 - approval rate: approved / decided, decided = approved + rejected (pending requests wait);
   approved = reached the approved state (a later cancellation does not undo the decision);
-- hours from request to approval and to refund: mean and 90th percentile over the requests that
-  got there (percentile with linear interpolation between ranks, as PERCENTILE.INC or numpy);
+- hours from request to approval and to refund: mean and 90th percentile (linear interpolation
+  between ranks, as PERCENTILE.INC or numpy) over the requests that got there, their durations
+  counted to the nearest HISTOGRAM_STEP_HOURS (6 minutes: the report shows one decimal);
 - average rating: stars 1-5 over the rated requests (Frappe stores a rating as a fraction 0..1, 0 = none).
-The total row counts each request once, weighted by the part of it the groups show.
+The total row counts each request once.
 """
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-APPROVED = "Approved"
-REJECTED = "Rejected"
-PENDING = "Pending"
-
-REFUNDED_STATUSES = ("Refunded", "Credited")
 MAX_STARS = 5
+HISTOGRAM_STEP_HOURS = 0.1
+STEP_SECONDS = 3600 * HISTOGRAM_STEP_HOURS  # the report's queries count durations in these steps
+P90 = 90
 
 
-@dataclass(frozen=True)
-class RequestFacts:
-	"""One request as the report reads it."""
+@dataclass
+class GroupSums:
+	"""What the database counts for one group."""
 
-	name: str
-	outcome: str  # APPROVED, REJECTED or PENDING
-	refunded_amount: float  # company currency; 0 unless Refunded or Credited
-	hours_to_approve: float | None = None
-	hours_to_refund: float | None = None
-	stars: float | None = None
+	group: str
+	count: int = 0
+	refunded_amount: float = 0.0
+	approved: int = 0
+	rejected: int = 0
+	# (duration in steps of HISTOGRAM_STEP_HOURS, number of requests)
+	approve_histogram: list[tuple[int, int]] = field(default_factory=list)
+	refund_histogram: list[tuple[int, int]] = field(default_factory=list)
+	ratings: list[tuple[float, int]] = field(default_factory=list)  # (Frappe rating 0..1, requests)
+
+
+ADDITIVE = ("count", "refunded_amount", "approved", "rejected")
+
+
+def fold(parts: Iterable[tuple[int | None, int | None, float | None, GroupSums]]) -> dict[str, GroupSums]:
+	"""The database's counts per (group, approval step, refund step, rating) -> one GroupSums per group.
+
+	Each part counts the requests of one group that share both durations (in steps; None: not
+	approved, not refunded) and the rating (None or 0: not rated).
+	"""
+	groups: dict[str, GroupSums] = {}
+	for approve_step, refund_step, rating, part in parts:
+		group = groups.setdefault(part.group, GroupSums(part.group))
+		for name in ADDITIVE:
+			setattr(group, name, getattr(group, name) + getattr(part, name))
+		if approve_step is not None:
+			group.approve_histogram.append((approve_step, part.count))
+		if refund_step is not None:
+			group.refund_histogram.append((refund_step, part.count))
+		if rating:
+			group.ratings.append((rating, part.count))
+	return groups
 
 
 @dataclass
@@ -57,136 +83,81 @@ class GroupFigures:
 	rated: int = 0
 
 
-@dataclass
-class _Accumulator:
-	requests: dict[str, tuple[RequestFacts, float]] = field(default_factory=dict)
-
-	def add(self, facts: RequestFacts, weight: float):
-		_previous, before = self.requests.get(facts.name, (facts, 0.0))
-		self.requests[facts.name] = (facts, before + weight)
-
-
-# ------------------------------------------------------------------ one request
-
-
-def outcome(status: str, approved: bool) -> str:
-	if approved:
-		return APPROVED
-	return REJECTED if status == REJECTED else PENDING
-
-
-def refunded_amount(status: str, amount: float) -> float:
-	return amount if status in REFUNDED_STATUSES else 0.0
-
-
-def hours_between(start: datetime | None, end: datetime | None) -> float | None:
-	if not start or not end:
-		return None
-	return max((end - start).total_seconds(), 0.0) / 3600
-
-
-def stars(rating: float | None) -> float | None:
-	"""Frappe's Rating fraction (0..1) as stars (0..5); 0 or empty: not rated."""
-	if not rating:
-		return None
-	return round(min(max(rating, 0.0), 1.0) * MAX_STARS, 2)
-
-
-def month_key(day: date) -> str:
-	return f"{day.year:04d}-{day.month:02d}"
-
-
-def line_shares(lines: Iterable[tuple[str, float]]) -> dict[str, float]:
-	"""A request's lines (group, value) -> each group's share of the request (summing to 1).
-
-	Shares are pro rata to the values; when they are all zero (or negative), each line weighs the same.
-	"""
-	lines = list(lines)
-	if not lines:
-		return {}
-	total = sum(max(value, 0.0) for _key, value in lines)
-	shares: dict[str, float] = {}
-	for key, value in lines:
-		weight = max(value, 0.0) / total if total > 0 else 1 / len(lines)
-		shares[key] = shares.get(key, 0.0) + weight
-	return shares
-
-
 # ------------------------------------------------------------------ statistics
-
-
-def mean(values: list[float]) -> float | None:
-	return sum(values) / len(values) if values else None
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
 	"""The q-th percentile (0..100), linear interpolation between closest ranks."""
+	return weighted_percentile(((v, 1) for v in values), q)
+
+
+def weighted_percentile(histogram: Iterable[tuple[float, int]], q: float) -> float | None:
+	"""The q-th percentile of values given with how often each occurs, as if each were listed
+	that many times (linear interpolation between closest ranks)."""
 	if not 0 <= q <= 100:
 		raise ValueError("q must be between 0 and 100")
-	ordered = sorted(values)
-	if not ordered:
+	counted = sorted((value, count) for value, count in histogram if count > 0)
+	total = sum(count for _value, count in counted)
+	if not total:
 		return None
-	position = (len(ordered) - 1) * q / 100
+	position = (total - 1) * q / 100
 	low, high = math.floor(position), math.ceil(position)
-	return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+	return value_at(counted, low) + (value_at(counted, high) - value_at(counted, low)) * (position - low)
+
+
+def value_at(counted: list[tuple[float, int]], rank: int) -> float:
+	"""The value at 0-based `rank` of the sorted histogram expanded."""
+	seen = 0
+	for value, count in counted:
+		seen += count
+		if rank < seen:
+			return value
+	return counted[-1][0]
+
+
+def weighted_mean(histogram: Iterable[tuple[float, int]]) -> float | None:
+	pairs = list(histogram)
+	count = sum(n for _value, n in pairs)
+	return sum(value * n for value, n in pairs) / count if count else None
 
 
 def rate(part: float, whole: float) -> float | None:
 	return part / whole if whole else None
 
 
+def hours_histogram(steps: Iterable[tuple[int, int]]) -> list[tuple[float, int]]:
+	return [(step * HISTOGRAM_STEP_HOURS, count) for step, count in steps]
+
+
+def stars(ratings: Iterable[tuple[float, int]]) -> float | None:
+	"""Average stars (0..5) of Frappe ratings (fractions 0..1) given with their number of requests."""
+	average = weighted_mean(ratings)
+	return None if average is None else round(min(max(average, 0.0), 1.0) * MAX_STARS, 2)
+
+
 # ------------------------------------------------------------------ groups
 
 
-def summarize(
-	entries: Iterable[tuple[RequestFacts, Mapping[str, float]]],
-	sales_by_group: Mapping[str, float] | None,
-	sales_total: float,
-	precision: int = 2,
-) -> tuple[list[GroupFigures], GroupFigures]:
-	"""Figures per group, and the total row.
-
-	`entries`: each request with its groups and the share of it each group holds (1.0 when a
-	request belongs to one group). A group missing from `sales_by_group` had no sales; without
-	`sales_by_group` (sales cannot be grouped so, e.g. by refund reason) every group is compared
-	with all sales, `sales_total`.
-	"""
-	groups: dict[str, _Accumulator] = {}
-	total = _Accumulator()
-	for facts, shares in entries:
-		for key, weight in shares.items():
-			groups.setdefault(key, _Accumulator()).add(facts, weight)
-			total.add(facts, weight)
-	rows = [
-		figures(key, acc, sales_total if sales_by_group is None else sales_by_group.get(key, 0.0), precision)
-		for key, acc in groups.items()
-	]
-	return rows, figures("", total, sales_total, precision)
-
-
-def figures(group: str, acc: _Accumulator, sales: float, precision: int = 2) -> GroupFigures:
-	requests = list(acc.requests.values())
-	refunded = round(sum(facts.refunded_amount * weight for facts, weight in requests), precision)
-	approved = sum(1 for facts, _w in requests if facts.outcome == APPROVED)
-	rejected = sum(1 for facts, _w in requests if facts.outcome == REJECTED)
-	to_approve = [f.hours_to_approve for f, _w in requests if f.hours_to_approve is not None]
-	to_refund = [f.hours_to_refund for f, _w in requests if f.hours_to_refund is not None]
-	rated = [f.stars for f, _w in requests if f.stars is not None]
+def figures(sums: GroupSums, sales: float, precision: int = 2) -> GroupFigures:
+	refunded = round(sums.refunded_amount, precision)
+	sales = round(sales, precision)
+	to_approve = hours_histogram(sums.approve_histogram)
+	to_refund = hours_histogram(sums.refund_histogram)
 	return GroupFigures(
-		group=group,
-		count=len(requests),
+		group=sums.group,
+		count=sums.count,
 		refunded_amount=refunded,
-		sales=round(sales, precision),
-		share_of_sales=rate(refunded, round(sales, precision)),
-		approved=approved,
-		rejected=rejected,
-		approval_rate=rate(approved, approved + rejected),
-		avg_hours_to_approve=mean(to_approve),
-		p90_hours_to_approve=percentile(to_approve, 90),
-		avg_hours_to_refund=mean(to_refund),
-		p90_hours_to_refund=percentile(to_refund, 90),
-		avg_stars=mean(rated),
-		rated=len(rated),
+		sales=sales,
+		share_of_sales=rate(refunded, sales),
+		approved=sums.approved,
+		rejected=sums.rejected,
+		approval_rate=rate(sums.approved, sums.approved + sums.rejected),
+		avg_hours_to_approve=weighted_mean(to_approve),
+		p90_hours_to_approve=weighted_percentile(to_approve, P90),
+		avg_hours_to_refund=weighted_mean(to_refund),
+		p90_hours_to_refund=weighted_percentile(to_refund, P90),
+		avg_stars=stars(sums.ratings),
+		rated=sum(n for _rating, n in sums.ratings),
 	)
 
 

@@ -1,77 +1,24 @@
-"""Refund Analytics arithmetic (refund_manager.core.analytics): shares, rates, percentiles, groups.
+"""Refund Analytics arithmetic (refund_manager.core.analytics): folding the database's counts,
+rates, means, percentiles, stars, ordering.
 
 Plain Python, no site needed.
 """
-
-from datetime import date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from refund_manager.core.analytics import (
-	APPROVED,
-	PENDING,
-	REJECTED,
-	RequestFacts,
-	hours_between,
-	line_shares,
-	mean,
-	month_key,
+	GroupSums,
+	figures,
+	fold,
 	ordered,
-	outcome,
 	percentile,
 	rate,
-	refunded_amount,
 	stars,
-	summarize,
+	weighted_mean,
+	weighted_percentile,
 )
-
-T0 = datetime(2026, 3, 2, 9, 0)
-
-
-def test_outcome_approved_wins_over_the_status():
-	assert outcome("Cancelled", approved=True) == APPROVED  # approved, cancelled later: still a decision
-	assert outcome("Refunded", approved=True) == APPROVED
-	assert outcome("Rejected", approved=False) == REJECTED
-	assert outcome("Pending Approval", approved=False) == PENDING
-
-
-@pytest.mark.parametrize(
-	"status, expected",
-	[("Refunded", 110.0), ("Credited", 110.0), ("Approved", 0.0), ("Cancelled", 0.0), ("Rejected", 0.0)],
-)
-def test_refunded_amount_counts_refunded_and_credited_only(status, expected):
-	assert refunded_amount(status, 110.0) == expected
-
-
-def test_hours_between():
-	assert hours_between(T0, datetime(2026, 3, 3, 10, 30)) == 25.5
-	assert hours_between(None, T0) is None
-	assert hours_between(T0, None) is None
-	assert hours_between(datetime(2026, 3, 3), T0) == 0.0  # never negative
-
-
-@pytest.mark.parametrize("rating, expected", [(0.8, 4.0), (1, 5.0), (0.2, 1.0), (0.6, 3.0), (0, None), (None, None)])
-def test_stars_from_frappe_rating_fraction(rating, expected):
-	assert stars(rating) == expected
-
-
-def test_month_key():
-	assert month_key(date(2026, 3, 31)) == "2026-03"
-	assert month_key(date(2026, 11, 1)) == "2026-11"
-
-
-def test_line_shares_pro_rata_and_merged_per_group():
-	assert line_shares([("A", 300.0), ("B", 100.0)]) == {"A": 0.75, "B": 0.25}
-	assert line_shares([("A", 100.0), ("B", 200.0), ("A", 100.0)]) == {"A": 0.5, "B": 0.5}
-	assert line_shares([("A", 0.0), ("B", 0.0)]) == {"A": 0.5, "B": 0.5}
-	assert line_shares([]) == {}
-
-
-@given(st.lists(st.tuples(st.sampled_from("ABCD"), st.floats(0, 1e6)), min_size=1, max_size=10))
-def test_line_shares_always_sum_to_one(lines):
-	assert sum(line_shares(lines).values()) == pytest.approx(1.0)
 
 
 def test_percentile_interpolates_between_ranks():
@@ -87,93 +34,91 @@ def test_percentile_interpolates_between_ranks():
 		percentile([1.0], 101)
 
 
-@given(st.lists(st.floats(0, 1e5), min_size=1, max_size=50), st.floats(0, 100))
-def test_percentile_lies_within_the_values(values, q):
-	p = percentile(values, q)
-	assert min(values) - 1e-6 <= p <= max(values) + 1e-6
+def test_weighted_percentile_is_the_percentile_of_the_values_listed_that_many_times():
+	assert weighted_percentile([(4.0, 1), (10.0, 1), (20.0, 1)], 90) == pytest.approx(18.0)
+	assert weighted_percentile([(2.0, 3), (1.0, 1)], 50) == 2.0  # 1, 2, 2, 2
+	assert weighted_percentile([(5.0, 0)], 90) is None
 
 
-def test_mean_and_rate():
-	assert mean([1.0, 2.0, 6.0]) == 3.0
-	assert mean([]) is None
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 6)), max_size=30), st.floats(0, 100))
+def test_weighted_percentile_matches_the_expanded_list(histogram, q):
+	expanded = [float(v) for v, n in histogram for _ in range(n)]
+	expected = percentile(expanded, q)
+	got = weighted_percentile([(float(v), n) for v, n in histogram], q)
+	assert got == expected if expected is None else got == pytest.approx(expected)
+
+
+def test_weighted_mean_rate_and_stars():
+	assert weighted_mean([(1.0, 1), (4.0, 2)]) == 3.0
+	assert weighted_mean([]) is None
 	assert rate(3, 4) == 0.75
 	assert rate(1, 0) is None
+	assert stars([(0.8, 1), (0.4, 1)]) == 3.0  # 4 and 2 stars
+	assert stars([(1, 3)]) == 5.0
+	assert stars([]) is None
 
 
-def facts(name, outcome=APPROVED, amount=0.0, to_approve=None, to_refund=None, rating=None):
-	return RequestFacts(name, outcome, amount, to_approve, to_refund, rating)
+def part(group, count=1, refunded=0.0, approved=0, rejected=0):
+	return GroupSums(group, count, refunded, approved, rejected)
 
 
-def test_summarize_one_group_per_request():
-	entries = [
-		(facts("R1", APPROVED, 100.0, 2.0, 2.0, 4.0), {"Damaged": 1.0}),
-		(facts("R2", APPROVED, 50.0, 10.0, None, None), {"Damaged": 1.0}),  # credited: no refund time
-		(facts("R3", REJECTED), {"Damaged": 1.0}),
-		(facts("R4", PENDING), {"Wrong Item": 1.0}),
-	]
-	rows, total = summarize(entries, {"Damaged": 1000.0}, 2000.0)
-	by_group = {r.group: r for r in rows}
-	damaged = by_group["Damaged"]
-	assert (damaged.count, damaged.refunded_amount, damaged.sales) == (3, 150.0, 1000.0)
-	assert damaged.share_of_sales == pytest.approx(0.15)
-	assert (damaged.approved, damaged.rejected) == (2, 1)
-	assert damaged.approval_rate == pytest.approx(2 / 3)
-	assert damaged.avg_hours_to_approve == 6.0
-	assert damaged.p90_hours_to_approve == pytest.approx(2 + 0.9 * 8)
-	assert (damaged.avg_hours_to_refund, damaged.p90_hours_to_refund) == (2.0, 2.0)
-	assert (damaged.avg_stars, damaged.rated) == (4.0, 1)
-
-	wrong = by_group["Wrong Item"]
-	assert (wrong.count, wrong.refunded_amount, wrong.sales, wrong.share_of_sales) == (1, 0.0, 0.0, None)
-	assert wrong.approval_rate is None  # nothing decided yet
-	assert wrong.avg_hours_to_approve is None and wrong.p90_hours_to_refund is None
-
-	assert (total.group, total.count, total.refunded_amount, total.sales) == ("", 4, 150.0, 2000.0)
-	assert total.share_of_sales == pytest.approx(0.075)
-	assert total.approval_rate == pytest.approx(2 / 3)
+def test_fold_adds_counts_and_builds_histograms_per_group():
+	groups = fold(
+		[
+			(40, 40, 0.8, part("Damaged", 1, 100.0, approved=1)),  # approved and refunded after 4 h, 4 stars
+			(100, None, 0.4, part("Damaged", 1, 50.0, approved=1)),  # credited after 10 h, 2 stars
+			(None, None, None, part("Damaged", 1, rejected=1)),
+			(200, 200, None, part("Wrong Item", 2, 80.0, approved=2)),  # two requests, 20 h each
+		]
+	)
+	damaged = groups["Damaged"]
+	assert (damaged.count, damaged.refunded_amount, damaged.approved, damaged.rejected) == (3, 150.0, 2, 1)
+	assert damaged.approve_histogram == [(40, 1), (100, 1)]
+	assert damaged.refund_histogram == [(40, 1)]
+	assert damaged.ratings == [(0.8, 1), (0.4, 1)]
+	assert groups["Wrong Item"].approve_histogram == [(200, 2)]
 
 
-def test_summarize_without_sales_per_group_compares_each_group_with_all_sales():
-	entries = [(facts("R1", APPROVED, 100.0), {"Damaged": 1.0}), (facts("R2", APPROVED, 50.0), {"Wrong Item": 1.0})]
-	rows, total = summarize(entries, None, 1000.0)
-	assert {r.group: (r.sales, r.share_of_sales) for r in rows} == {"Damaged": (1000.0, 0.1), "Wrong Item": (1000.0, 0.05)}
-	assert (total.sales, total.share_of_sales) == (1000.0, 0.15)
+def test_figures_of_a_group():
+	damaged = fold(
+		[
+			(40, 40, 0.8, part("Damaged", 1, 100.0, approved=1)),
+			(100, None, 0.4, part("Damaged", 1, 50.0, approved=1)),
+			(200, 200, None, part("Damaged", 1, 400.0, approved=1)),
+			(None, None, None, part("Damaged", 1, rejected=1)),
+		]
+	)["Damaged"]
+	row = figures(damaged, sales=1000.0)
+	assert (row.count, row.refunded_amount, row.sales) == (4, 550.0, 1000.0)
+	assert row.share_of_sales == pytest.approx(0.55)
+	assert (row.approved, row.rejected, row.approval_rate) == (3, 1, 0.75)
+	assert row.avg_hours_to_approve == pytest.approx((4 + 10 + 20) / 3)
+	assert row.p90_hours_to_approve == pytest.approx(18.0)  # 4, 10, 20
+	assert row.avg_hours_to_refund == pytest.approx(12.0)
+	assert row.p90_hours_to_refund == pytest.approx(18.4)  # 4, 20
+	assert (row.avg_stars, row.rated) == (3.0, 2)
 
 
-def test_summarize_shares_a_request_among_its_item_groups_and_counts_it_once_in_the_total():
-	split = facts("R1", APPROVED, 200.0, 5.0, 5.0)
-	entries = [
-		(split, {"Tools": 0.75, "Toys": 0.25}),
-		(facts("R2", APPROVED, 40.0, 1.0, 1.0), {"Toys": 1.0}),
-	]
-	rows, total = summarize(entries, {"Tools": 600.0, "Toys": 400.0}, 1000.0)
-	by_group = {r.group: r for r in rows}
-	assert (by_group["Tools"].count, by_group["Tools"].refunded_amount) == (1, 150.0)
-	assert (by_group["Toys"].count, by_group["Toys"].refunded_amount) == (2, 90.0)
-	assert by_group["Toys"].share_of_sales == pytest.approx(90 / 400)
-	assert (total.count, total.refunded_amount) == (2, 240.0)
-	assert total.avg_hours_to_approve == 3.0  # R1 once, not twice
+def test_figures_without_sales_decisions_or_durations():
+	row = figures(part("Late Delivery", 2), sales=0.0)
+	assert (row.share_of_sales, row.approval_rate) == (None, None)
+	assert (row.avg_hours_to_approve, row.p90_hours_to_approve, row.avg_stars, row.rated) == (None, None, None, 0)
 
 
-def test_summarize_total_shows_only_the_part_of_a_request_its_groups_show():
-	# an item-group filter keeps one line of a two-line request
-	rows, total = summarize([(facts("R1", APPROVED, 200.0), {"Tools": 0.75})], {"Tools": 600.0}, 600.0)
-	assert rows[0].refunded_amount == total.refunded_amount == 150.0
-	assert total.count == 1
+def test_figures_round_money_to_the_precision():
+	row = figures(part("X", 1, 10.0041), sales=30.0049, precision=2)
+	assert (row.refunded_amount, row.sales) == (10.0, 30.0)
 
 
 def test_ordered():
-	rows, _total = summarize(
-		[
-			(facts("R1", APPROVED, 10.0), {"2026-02": 1.0}),
-			(facts("R2", APPROVED, 30.0), {"2026-01": 1.0}),
-			(facts("R3", PENDING), {"2026-03": 1.0}),
-			(facts("R4", PENDING), {"2026-03": 1.0}),
-		],
-		{},
-		0.0,
-	)
-	assert [r.group for r in ordered(rows, chronological=True)] == ["2026-01", "2026-02", "2026-03"]
-	assert [r.group for r in ordered(rows)] == ["2026-01", "2026-02", "2026-03"]  # 30, 10, then 0 x 2
-	rows[0].refunded_amount = 0.0  # 2026-02 now 0 with one request: fewer than 2026-03's two
-	assert [r.group for r in ordered(rows)] == ["2026-01", "2026-03", "2026-02"]
+	rows = [
+		figures(part("2026-02", 1, 10.0), 0.0),
+		figures(part("2026-01", 1, 30.0), 0.0),
+		figures(part("2026-03", 2), 0.0),
+		figures(part("2026-04", 1), 0.0),
+	]
+	assert [r.group for r in ordered(rows, chronological=True)] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+	# by refunded amount, then by number of requests
+	assert [r.group for r in ordered(rows)] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+	rows[0].refunded_amount = 0.0
+	assert [r.group for r in ordered(rows)] == ["2026-01", "2026-03", "2026-02", "2026-04"]

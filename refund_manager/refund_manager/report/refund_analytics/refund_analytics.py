@@ -8,22 +8,28 @@ Sales Orders of the company dated in the period: each line's net amount (after d
 pro rata share of the order's taxes, in company currency - what the customer was charged, on the
 same footing as a refund (which gives back the line's net rate and its share of taxes, less fees).
 Grouped by reason, a group's share is of all the period's sales (orders have no reason).
-"""
 
-from collections import defaultdict
+Everything is counted and summed by the database (with frappe.qb): per group, a row of sums and
+two histograms of durations; `core.analytics` makes the figures of them.
+"""
 
 import frappe
 from frappe import _
 from frappe.query_builder import Case, DocType
-from frappe.query_builder.functions import Sum
-from frappe.utils import cint, flt, getdate
+from frappe.query_builder.functions import Count, DateFormat, Round, Sum
+from frappe.utils import cint, flt
+from pypika.terms import ValueWrapper
 
 from refund_manager.core import analytics
-from refund_manager.reporting import company_currency, item_group_and_subgroups, request_conditions
+from refund_manager.reporting import ToSeconds, company_currency, item_group_and_subgroups, request_conditions
 
 REASON, ITEM, ITEM_GROUP, CUSTOMER, MONTH = "Reason", "Item", "Item Group", "Customer", "Month"
 GROUP_BY = (REASON, ITEM, ITEM_GROUP, CUSTOMER, MONTH)
+LINE_GROUPS = (ITEM, ITEM_GROUP)  # a request's lines may fall in several groups
 CHART_GROUPS = 10  # the largest groups charted (all months)
+MONTH_FORMAT = "%Y-%m"
+REFUNDED_STATUSES = ("Refunded", "Credited")
+
 
 def definitions() -> str:
 	return _(
@@ -41,10 +47,14 @@ def execute(filters: dict | None = None):
 	if group_by not in GROUP_BY:
 		frappe.throw(_("Group By must be one of {0}.").format(", ".join(GROUP_BY)))
 	precision = cint(frappe.db.get_default("currency_precision")) or 2
-	entries = request_entries(filters, group_by)
 	sales_by_group, sales_total = sales(filters, group_by)
-	rows, total = analytics.summarize(entries, sales_by_group, sales_total, precision)
+	rows = [
+		analytics.figures(sums, sales_total if sales_by_group is None else sales_by_group.get(key, 0.0), precision)
+		for key, sums in request_sums(filters, group_by).items()
+	]
 	rows = analytics.ordered(rows, chronological=group_by == MONTH)
+	total_sums = request_sums(filters, group_by, grouped=False).get("", analytics.GroupSums(""))
+	total = analytics.figures(total_sums, sales_total, precision)
 	currency = company_currency(filters.company)
 	data = [row_dict(r, currency) for r in rows]
 	if data:
@@ -53,23 +63,25 @@ def execute(filters: dict | None = None):
 
 
 def get_columns(group_by: str) -> list[dict]:
-	currency = {"fieldtype": "Currency", "options": "currency", "width": 130}
-	hours = {"fieldtype": "Float", "precision": 1, "width": 110}
+	currency = {"fieldtype": "Currency", "options": "currency", "width": 115}
+	hours = {"fieldtype": "Float", "precision": 1, "width": 135}
+	count = {"fieldtype": "Int", "width": 100}
+	percent_ = {"fieldtype": "Percent", "width": 130}
 	return [
-		{"fieldname": "group", "label": _(group_by), "fieldtype": "Data", "width": 200},
-		{"fieldname": "count", "label": _("Requests"), "fieldtype": "Int", "width": 90},
+		{"fieldname": "group", "label": _(group_by), "fieldtype": "Data", "width": 170},
+		{"fieldname": "count", "label": _("Requests"), **count},
 		{"fieldname": "refunded_amount", "label": _("Refunded"), **currency},
 		{"fieldname": "sales", "label": _("Sales"), **currency},
-		{"fieldname": "share_of_sales", "label": _("Share of Sales %"), "fieldtype": "Percent", "width": 110},
-		{"fieldname": "approved", "label": _("Approved"), "fieldtype": "Int", "width": 90},
-		{"fieldname": "rejected", "label": _("Rejected"), "fieldtype": "Int", "width": 90},
-		{"fieldname": "approval_rate", "label": _("Approval Rate %"), "fieldtype": "Percent", "width": 110},
-		{"fieldname": "avg_hours_to_approve", "label": _("Hours to Approve (avg)"), **hours},
-		{"fieldname": "p90_hours_to_approve", "label": _("Hours to Approve (p90)"), **hours},
-		{"fieldname": "avg_hours_to_refund", "label": _("Hours to Refund (avg)"), **hours},
-		{"fieldname": "p90_hours_to_refund", "label": _("Hours to Refund (p90)"), **hours},
-		{"fieldname": "avg_rating", "label": _("Rating (stars)"), "fieldtype": "Float", "precision": 2, "width": 100},
-		{"fieldname": "rated", "label": _("Ratings"), "fieldtype": "Int", "width": 80},
+		{"fieldname": "share_of_sales", "label": _("Share of Sales"), **percent_},
+		{"fieldname": "approved", "label": _("Approved"), **count},
+		{"fieldname": "rejected", "label": _("Rejected"), **count},
+		{"fieldname": "approval_rate", "label": _("Approval Rate"), **percent_},
+		{"fieldname": "avg_hours_to_approve", "label": _("Approval h (avg)"), **hours},
+		{"fieldname": "p90_hours_to_approve", "label": _("Approval h (p90)"), **hours},
+		{"fieldname": "avg_hours_to_refund", "label": _("Refund h (avg)"), **hours},
+		{"fieldname": "p90_hours_to_refund", "label": _("Refund h (p90)"), **hours},
+		{"fieldname": "avg_rating", "label": _("Rating (stars)"), "fieldtype": "Float", "precision": 1, "width": 120},
+		{"fieldname": "rated", "label": _("Ratings"), **count},
 		{"fieldname": "currency", "label": _("Currency"), "fieldtype": "Link", "options": "Currency", "hidden": 1},
 	]
 
@@ -101,74 +113,91 @@ def row_dict(r: analytics.GroupFigures, currency: str | None) -> dict:
 # ------------------------------------------------------------------ refund requests
 
 
-def request_entries(filters, group_by: str) -> list[tuple[analytics.RequestFacts, dict[str, float]]]:
-	"""Each request that left Draft, with the groups it belongs to and each group's share of it."""
+def request_sums(filters, group_by: str, grouped: bool = True) -> dict[str, analytics.GroupSums]:
+	"""Per group (or, not `grouped`, for all requests at once, under ""): the counts of the requests
+	that left Draft, in one query grouped by group, both duration steps and rating.
+
+	Grouped by item or item group the query reads lines: a request with two lines in one group is
+	counted once (COUNT DISTINCT), its amount shared by line (see `request_source`).
+	"""
 	rr = DocType("Refund Request")
-	query = frappe.qb.from_(rr).select(
-		rr.name,
-		rr.status,
-		rr.docstatus,
-		rr.base_refund_amount,
-		rr.requested_on,
-		rr.approved_on,
-		rr.refunded_on,
-		rr.feedback_rating,
+	source, key, share = request_source(rr, filters, group_by, whole_requests=not grouped)
+	approved = rr.approved_on.isnotnull() | (rr.docstatus > 0)
+	refunded = Case().when(rr.status.isin(REFUNDED_STATUSES), rr.base_refund_amount).else_(0)
+	steps = (
+		duration_steps(rr.requested_on, rr.approved_on),
+		duration_steps(rr.requested_on, rr.refunded_on),
+		Case().when(rr.feedback_rating > 0, rr.feedback_rating),
 	)
-	query = query.where(request_conditions(rr, filters, rr.status != "Draft"))
-	if group_by in (ITEM, ITEM_GROUP):
-		return entries_by_line(query, rr, filters, group_by)
-	key_field = {REASON: rr.refund_reason, CUSTOMER: rr.customer, MONTH: rr.posting_date}[group_by]
-	rows = query.select(key_field.as_("group_key")).run(as_dict=True)
-	return [(request_facts(r), {group_key(r.group_key, group_by): 1.0}) for r in rows]
+	lines = share is not None
+
+	def requests(condition=None):
+		"""How many requests (each once, also when several of its lines are read)."""
+		counted = Count(rr.name if condition is None else Case().when(condition, rr.name))
+		return counted.distinct() if lines else counted
+
+	counts = {
+		"count": requests(),
+		"refunded_amount": Sum(refunded * share if lines else refunded),
+		"approved": requests(approved),
+		"rejected": requests((rr.status == "Rejected") & ~approved),
+	}
+	keys = [key] if grouped else []
+	query = (
+		source.select(key if grouped else ValueWrapper(""), *steps, *(counts[name] for name in analytics.ADDITIVE))
+		.groupby(*keys, *steps)
+	)
+	return analytics.fold(
+		(
+			None if approve is None else cint(approve),
+			None if refund is None else cint(refund),
+			flt(rating) or None,
+			analytics.GroupSums(
+				group or "",
+				**{name: (flt if name == "refunded_amount" else cint)(v) for name, v in zip(analytics.ADDITIVE, values, strict=True)},
+			),
+		)
+		for group, approve, refund, rating, *values in query.run()
+	)
 
 
-def entries_by_line(query, rr, filters, group_by: str):
-	"""Grouped by item or item group: a request's share in each group is pro rata to its lines' value
-	(amount + tax); with an item group filter, only the lines in that group are shown."""
+def duration_steps(start, end):
+	"""Whole steps of HISTOGRAM_STEP_HOURS from `start` to `end` (never negative; NULL when either is missing)."""
+	seconds = ToSeconds(end) - ToSeconds(start)
+	return Round(Case().when(seconds < 0, 0).else_(seconds) / analytics.STEP_SECONDS)
+
+
+def request_source(rr, filters, group_by: str, whole_requests: bool = False):
+	"""The FROM part (filtered), the group key and each row's share of its request (None: whole requests).
+
+	By item or item group the rows are lines, each weighing its value (amount + tax) over the
+	request's; with an item group filter only the lines in it count. `whole_requests` (the total
+	row): whole requests will do unless an item group filter shows part of them.
+	"""
+	if group_by not in LINE_GROUPS or (whole_requests and not filters.item_group):
+		key = {
+			REASON: rr.refund_reason,
+			CUSTOMER: rr.customer,
+			MONTH: DateFormat(rr.posting_date, MONTH_FORMAT),
+		}.get(group_by)  # none for the total row
+		return frappe.qb.from_(rr).where(request_conditions(rr, filters, rr.status != "Draft")), key, None
 	rri, item = DocType("Refund Request Item"), DocType("Item")
-	key_field = rri.item_code if group_by == ITEM else item.item_group
-	rows = (
-		query.join(rri)
+	# the lines are filtered by item group themselves
+	condition = request_conditions(rr, frappe._dict(filters, item_group=None), rr.status != "Draft")
+	if filters.item_group:
+		condition &= item.item_group.isin(item_group_and_subgroups(filters.item_group))
+	request_value = rr.items_total + rr.taxes_total
+	# a request whose lines are worth nothing refunds nothing: its share does not matter
+	share = Case().when(request_value != 0, (rri.amount + rri.tax_amount) / request_value).else_(0)
+	source = (
+		frappe.qb.from_(rr)
+		.join(rri)
 		.on((rri.parent == rr.name) & (rri.parenttype == "Refund Request"))
 		.left_join(item)
 		.on(item.name == rri.item_code)
-		.select(
-			key_field.as_("group_key"),
-			item.item_group,
-			(rri.amount + rri.tax_amount).as_("line_value"),
-		)
-		.orderby(rr.name)
-		.run(as_dict=True)
+		.where(condition)
 	)
-	shown_groups = set(item_group_and_subgroups(filters.item_group)) if filters.item_group else None
-	lines_by_request = defaultdict(list)
-	for r in rows:
-		lines_by_request[r.name].append(r)
-	entries = []
-	for lines in lines_by_request.values():
-		shares = analytics.line_shares((line.group_key or "", flt(line.line_value)) for line in lines)
-		if shown_groups is not None:
-			shown = {line.group_key or "" for line in lines if line.item_group in shown_groups}
-			shares = {key: weight for key, weight in shares.items() if key in shown}
-		entries.append((request_facts(lines[0]), shares))
-	return entries
-
-
-def request_facts(r) -> analytics.RequestFacts:
-	return analytics.RequestFacts(
-		name=r.name,
-		outcome=analytics.outcome(r.status, bool(r.approved_on) or cint(r.docstatus) > 0),
-		refunded_amount=analytics.refunded_amount(r.status, flt(r.base_refund_amount)),
-		hours_to_approve=analytics.hours_between(r.requested_on, r.approved_on),
-		hours_to_refund=analytics.hours_between(r.requested_on, r.refunded_on),
-		stars=analytics.stars(flt(r.feedback_rating)),
-	)
-
-
-def group_key(value, group_by: str) -> str:
-	if group_by == MONTH:
-		return analytics.month_key(getdate(value))
-	return value or ""
+	return source, rri.item_code if group_by == ITEM else item.item_group, share
 
 
 # ------------------------------------------------------------------ sales
@@ -202,13 +231,14 @@ def sales(filters, group_by: str) -> tuple[dict[str, float] | None, float]:
 	)
 	if group_by == REASON:
 		return None, flt(query.run()[0][0])
-	key_field = {ITEM: soi.item_code, ITEM_GROUP: item.item_group, CUSTOMER: so.customer, MONTH: so.transaction_date}[
-		group_by
-	]
-	by_group: dict[str, float] = defaultdict(float)
-	for amount, key in query.select(key_field.as_("group_key")).groupby(key_field).run():
-		by_group[group_key(key, group_by)] += flt(amount)
-	return dict(by_group), sum(by_group.values())
+	key_field = {
+		ITEM: soi.item_code,
+		ITEM_GROUP: item.item_group,
+		CUSTOMER: so.customer,
+		MONTH: DateFormat(so.transaction_date, MONTH_FORMAT),
+	}[group_by]
+	by_group = {key or "": flt(amount) for amount, key in query.select(key_field.as_("group_key")).groupby(key_field).run()}
+	return by_group, sum(by_group.values())
 
 
 # ------------------------------------------------------------------ chart and summary
@@ -236,8 +266,12 @@ def summary(total: analytics.GroupFigures, currency: str | None) -> list[dict]:
 	return [
 		{"value": total.count, "label": _("Requests"), "datatype": "Int"},
 		{"value": total.refunded_amount, "label": _("Refunded"), "datatype": "Currency", "currency": currency},
-		{"value": percent(total.share_of_sales) or 0, "label": _("Share of Sales %"), "datatype": "Percent"},
-		{"value": percent(total.approval_rate) or 0, "label": _("Approval Rate %"), "datatype": "Percent"},
-		{"value": flt(total.avg_hours_to_approve, 1), "label": _("Hours to Approve (avg)"), "datatype": "Float"},
-		{"value": flt(total.avg_stars, 2), "label": _("Rating (stars)"), "datatype": "Float"},
+		{"value": percent(total.share_of_sales) or 0, "label": _("Share of Sales"), "datatype": "Percent"},
+		{"value": percent(total.approval_rate) or 0, "label": _("Approval Rate"), "datatype": "Percent"},
+		{"value": one_decimal(total.avg_hours_to_approve), "label": _("Hours to Approve (avg)"), "datatype": "Data"},
+		{"value": one_decimal(total.avg_stars), "label": _("Rating (stars)"), "datatype": "Data"},
 	]
+
+
+def one_decimal(value: float | None) -> str:
+	return "-" if value is None else f"{value:.1f}"
