@@ -36,7 +36,7 @@ def definitions() -> str:
 		"Refunded: Refunded and Credited requests, in company currency. Share of sales: refunded / sales of "
 		"the same group and period (submitted Sales Orders dated in the period, lines with their share of "
 		"taxes). Approval rate: approved / (approved + rejected). Hours from the request (first submitted "
-		"for approval) to approval and to refund: average and 90th percentile. Rating: average stars of "
+		"for approval) to approval and to refund: average and 90th percentile, in 6-minute steps. Rating: average stars of "
 		"the rated requests."
 	)
 
