@@ -268,7 +268,9 @@ def submitted_by_workflow(doc: Document, permtype: str, user: str | None = None)
 
 def current_route(doc: Document, settings: Document | None = None) -> routing.Route:
 	settings = settings or frappe.get_cached_doc("Refund Settings")
-	return routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	route = routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	# the refund policy's risk flags (frequency, amount) send the request to a person
+	return routing.for_manual_review(route) if cint(doc.get("manual_review")) else route
 
 
 def route_of(doc: Document) -> routing.Route:

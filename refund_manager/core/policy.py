@@ -97,8 +97,7 @@ class Facts:
 	window_start: date | None  # delivery (or invoice) date; None when nothing delivered or billed
 	amount: float  # refund in company currency
 	recent_refunds: int = 0  # the customer's other live refunds within the policy's frequency_days
-	has_evidence: bool | None = None  # None: not checked at this step
-	reason_requires_evidence: bool = False
+	has_evidence: bool | None = None  # None: not known (a request not saved yet)
 
 
 def window_start(delivery_dates: Iterable[date], invoice_dates: Iterable[date]) -> date | None:
