@@ -195,7 +195,7 @@ class FeeRow:
 
 	deduction_type: str
 	amount: float
-	previous_amount: float | None = None  # None: the row was added in this save
+	previous_amount: float | None = None  # saved (or computed) before; None: added by hand now
 	edited: bool = False  # changed by hand earlier and kept
 
 

@@ -145,7 +145,18 @@ class RefundRequest(Document):
 		return super().save(*args, **kwargs)
 
 	def validate(self):
-		facts = self.load_order_facts(for_update=True)
+		self.compute_refund(for_update=True)
+		self.check_policy_rules()
+		self.set_risk_flags()
+		approval.validate(self)  # routing (risk flags force a person), workflow transition checks, SLA
+		self.set_status()
+
+	def compute_refund(self, for_update: bool = False):
+		"""Everything the breakdown shows, checked against the order; writes nothing.
+
+		`refund_manager.api.preview_refund` runs these steps alone, on a request not saved.
+		"""
+		facts = self.load_order_facts(for_update=for_update)
 		self.validate_sales_order(facts)
 		self.validate_refund_reason()
 		self.validate_source_documents()
@@ -158,10 +169,6 @@ class RefundRequest(Document):
 		self.apply_policy_fees(facts)
 		self.validate_deductions()
 		self.validate_refund_amount(facts)
-		self.check_policy_rules()
-		self.set_risk_flags()
-		approval.validate(self)  # routing (risk flags force a person), workflow transition checks, SLA
-		self.set_status()
 
 	def on_update(self):
 		self.comment_policy_override()
@@ -411,7 +418,8 @@ class RefundRequest(Document):
 			policy_rules.FeeRow(
 				d.deduction_type,
 				flt(d.amount),
-				flt(saved[d.name].amount) if d.name in saved else None,
+				# untouched rows repeat what was saved, or what the server computed for a new row
+				flt(saved[d.name].amount) if d.name in saved else flt(d.computed_amount),
 				bool(saved[d.name].edited) if d.name in saved else False,
 			)
 			for d in self.deductions
@@ -459,8 +467,10 @@ class RefundRequest(Document):
 			)
 		return account
 
-	def check_policy_rules(self, has_evidence: bool | None = None, enforce_evidence: bool = False):
-		"""Broken rules are refused, named, unless a Refund Manager overrode them with a justification."""
+	def check_policy_rules(self, has_evidence: bool | None = None, enforce_evidence: bool = False, enforce: bool = True):
+		"""Broken rules are refused, named, unless a Refund Manager overrode them with a justification.
+
+		With `enforce=False` (a preview) they are only listed in `policy_violations`."""
 		self.keep_override_fields()
 		if not self._policy:
 			self.policy_violations = None
@@ -472,6 +482,8 @@ class RefundRequest(Document):
 		self.policy_violations = "\n".join(
 			policies.violation_message(self._policy.name, p) for p in problems
 		) or None
+		if not enforce:
+			return
 		blocking = [p for p in problems if p.code != "evidence_missing" or enforce_evidence]
 		if self.policy_override:
 			self.record_override(problems)
