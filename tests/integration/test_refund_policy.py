@@ -128,6 +128,11 @@ def test_disallowed_reason_is_refused_then_overridden_by_a_refund_manager_only()
 		pluck="content",
 	)
 	assert any("overridden" in c and "Loyal customer since 2019" in c for c in timeline)
+	# and reported
+	_, rows = frappe.get_doc("Report", "Refund Policy Overrides").get_data(user="Administrator", as_dict=True)
+	[reported] = [r for r in rows if r.get("name") == doc.name]
+	assert (reported["overridden_by"], reported["refund_policy"]) == (manager, policy.name)
+	assert reported["override_justification"] == "Loyal customer since 2019"
 
 	# a sales user may go on editing the overridden request, but not the override itself
 	frappe.set_user(sales_user)
