@@ -34,17 +34,7 @@ def set_restocking_account(account=FEES):
 	settings.save()
 
 
-def sold(qty=5, rate=100.0, deliver=True, bill=True, pay=True, customer_group=f.CUSTOMER_GROUP, item_group=f.ITEM_GROUP):
-	customer = f.make_customer(customer_group=customer_group)
-	item = f.make_item(item_group=item_group)
-	so = f.make_sales_order(customer, [(item, qty, rate)])
-	if deliver:
-		f.deliver(so.name)
-	if bill:
-		si = f.bill(so.name)
-		if pay:
-			f.pay("Sales Invoice", si.name)
-	return frappe._dict(customer=customer, item=item, so=so)
+sold = f.sold
 
 
 def draft(so, qty=None, reason="Wrong Item"):

@@ -380,18 +380,19 @@ class RefundRequest(Document):
 	@staticmethod
 	def unit_shipping(facts: order_facts.OrderFacts, row) -> float:
 		"""Of the unit taxes, the shipping charges' share (scaled like the taxes)."""
-		priced = facts.lines.get(row.sales_order_item)
-		if not priced or not priced.rate:
-			return 0.0
-		return priced.unit_shipping * flt(row.rate) / priced.rate
+		return RefundRequest.scaled_to_rate(facts, row, "unit_shipping")
 
 	@staticmethod
 	def unit_tax(facts: order_facts.OrderFacts, row) -> float:
 		"""The order line's taxes per unit, scaled to the rate given back (all of it on a return)."""
+		return RefundRequest.scaled_to_rate(facts, row, "unit_tax")
+
+	@staticmethod
+	def scaled_to_rate(facts: order_facts.OrderFacts, row, per_unit: str) -> float:
 		priced = facts.lines.get(row.sales_order_item)
 		if not priced or not priced.rate:
 			return 0.0
-		return priced.unit_tax * flt(row.rate) / priced.rate
+		return getattr(priced, per_unit) * flt(row.rate) / priced.rate
 
 	# ------------------------------------------------------------------ refund policy
 
