@@ -150,7 +150,7 @@ def raise_context(sales_order: str | None) -> dict:
 		orders = refundable_orders(customers)
 		for order in orders:
 			order.total = fmt_money(order.grand_total, currency=order.currency)
-		return {"orders": orders, "order": None}
+		return {"orders": orders, "order": None, "client_messages": client_messages()}
 	order = own_order(sales_order)
 	check_order_open(order)
 	facts = order_facts.load(order.name)
@@ -608,8 +608,27 @@ def uploaded_files() -> list[tuple[str, bytes]]:
 				_("{0} is larger than {1} MB.").format(frappe.bold(escape_html(name)), flt(limit / 1048576, 1)),
 				AttachmentError,
 			)
+		if mimetypes.guess_type(name)[0].startswith("image/") and not is_image(content):
+			frappe.throw(
+				_("{0} is not a readable image.").format(frappe.bold(escape_html(name))), AttachmentError
+			)
 		read.append((name, content))
 	return read
+
+
+def is_image(content: bytes) -> bool:
+	"""Frappe re-encodes JPEG uploads (EXIF removed): a file that only claims to be an image must
+	be refused with a message, not fail there."""
+	from io import BytesIO
+
+	from PIL import Image
+
+	try:
+		with Image.open(BytesIO(content)) as image:
+			image.verify()
+	except Exception:
+		return False
+	return True
 
 
 def attach(doc: Document, files: list[tuple[str, bytes]]):
