@@ -129,9 +129,34 @@ def build() -> PortalWorld:
 	return world
 
 
-def commit():
-	"""Commit what the test process did and start a fresh snapshot (to see what the server wrote)."""
+def sync():
+	"""A fresh snapshot, to see what the server committed (the test process has written nothing)."""
+	frappe.db.rollback()
+	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 0)  # as conftest sets it
+
+
+def reject_as_admin(name: str, reason: str):
+	"""An approver's rejection (as Administrator, in this process), committed for the server to see."""
+	sync()
+	f.reject(frappe.get_doc("Refund Request", name), reason)
 	frappe.db.commit()
+
+
+def approve_as_admin(name: str):
+	sync()
+	f.approve(frappe.get_doc("Refund Request", name))
+	frappe.db.commit()
+
+
+def image(fmt: str = "PNG") -> bytes:
+	"""A real (tiny) image to attach: Frappe re-encodes JPEG uploads."""
+	from io import BytesIO
+
+	from PIL import Image
+
+	out = BytesIO()
+	Image.new("RGB", (8, 8), (200, 40, 40)).save(out, fmt)
+	return out.getvalue()
 
 
 # ------------------------------------------------------------------ cleanup

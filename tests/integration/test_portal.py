@@ -17,29 +17,20 @@ import pytest
 
 from refund_manager import install, permissions
 from tests.integration import factories as f
-from tests.integration.portal_world import PortalClient, link_as_portal_user, link_through_contact, messages
+from tests.integration.portal_world import (
+	PortalClient,
+	image,
+	link_as_portal_user,
+	link_through_contact,
+	messages,
+	reject_as_admin,
+	sync,
+)
 from tests.integration.test_approval_workflow import queued_emails
 
 pytestmark = pytest.mark.usefixtures("company")
 
 RR = "Refund Request"
-
-
-def image(fmt: str = "PNG") -> bytes:
-	"""A real (tiny) image: Frappe re-encodes JPEG uploads."""
-	from io import BytesIO
-
-	from PIL import Image
-
-	out = BytesIO()
-	Image.new("RGB", (8, 8), (200, 40, 40)).save(out, fmt)
-	return out.getvalue()
-
-
-def sync():
-	"""A fresh snapshot, to see what the server committed (the test process has written nothing)."""
-	frappe.db.rollback()
-	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 0)  # as conftest sets it
 
 
 def login(served_site, user) -> PortalClient:
@@ -70,12 +61,6 @@ def counts(**filters) -> dict:
 		"comments": frappe.db.count("Comment", {"reference_doctype": RR, "reference_name": ("in", names or [""])}),
 		"states": sorted(frappe.get_all(RR, filters=filters, pluck="workflow_state")) if filters else [],
 	}
-
-
-def reject_as_admin(name: str, reason: str):
-	sync()
-	f.reject(frappe.get_doc(RR, name), reason)
-	frappe.db.commit()
 
 
 # ---------------------------------------------------------------- reading: only their own

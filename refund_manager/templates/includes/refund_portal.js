@@ -132,6 +132,9 @@
 			const select = form.querySelector("select[name=refund_reason]");
 			if (select) select.addEventListener("change", () => applyReason(form));
 			applyReason(form);
+			// the buttons stay disabled until this script has taken the form over
+			form.querySelectorAll("button[type=submit]").forEach((button) => (button.disabled = false));
+			form.dataset.ready = "1";
 		});
 	}
 
