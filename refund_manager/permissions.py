@@ -80,7 +80,9 @@ def owns(doc, user: str | None = None) -> bool:
 # ------------------------------------------------------------------ hooks
 
 
-def has_permission(doc, ptype: str | None = None, user: str | None = None, debug: bool = False) -> bool | None:
+def has_permission(
+	doc, ptype: str | None = None, user: str | None = None, debug: bool = False
+) -> bool | None:
 	"""Portal customers: only their own customers' requests, whatever the permission type.
 	Anyone else: no opinion (role permissions decide)."""
 	if not is_portal_customer(user):

@@ -80,10 +80,16 @@ def require_customers() -> list[str]:
 def own_request(name: str, for_update: bool = False) -> Document:
 	"""A Refund Request of one of the session user's customers, or a PermissionError."""
 	customers = require_customers()
-	customer = frappe.db.get_value(DOCTYPE, name, "customer", for_update=for_update) if isinstance(name, str) else None
+	customer = (
+		frappe.db.get_value(DOCTYPE, name, "customer", for_update=for_update)
+		if isinstance(name, str)
+		else None
+	)
 	if not customer or customer not in customers:
 		frappe.throw(
-			_("Refund Request {0} is not one of your refund requests.").format(frappe.bold(escape_html(str(name)))),
+			_("Refund Request {0} is not one of your refund requests.").format(
+				frappe.bold(escape_html(str(name)))
+			),
 			frappe.PermissionError,
 		)
 	return frappe.get_doc(DOCTYPE, name)
@@ -94,14 +100,19 @@ def own_order(sales_order: str) -> frappe._dict:
 	customers = require_customers()
 	order = (
 		frappe.db.get_value(
-			"Sales Order", sales_order, ["name", "customer", "company", "currency", "docstatus", "status"], as_dict=True
+			"Sales Order",
+			sales_order,
+			["name", "customer", "company", "currency", "docstatus", "status"],
+			as_dict=True,
 		)
 		if isinstance(sales_order, str)
 		else None
 	)
 	if not order or order.customer not in customers:
 		frappe.throw(
-			_("Sales Order {0} is not one of your orders.").format(frappe.bold(escape_html(str(sales_order)))),
+			_("Sales Order {0} is not one of your orders.").format(
+				frappe.bold(escape_html(str(sales_order)))
+			),
 			frappe.PermissionError,
 		)
 	return order
@@ -116,7 +127,9 @@ def list_context() -> dict:
 	rr = frappe.qb.DocType(DOCTYPE)
 	rows = (
 		frappe.qb.from_(rr)
-		.select(rr.name, rr.sales_order, rr.posting_date, rr.creation, rr.status, rr.refund_amount, rr.currency)
+		.select(
+			rr.name, rr.sales_order, rr.posting_date, rr.creation, rr.status, rr.refund_amount, rr.currency
+		)
 		# drafts are work in progress in the Desk: the customer sees requests once submitted
 		.where(rr.customer.isin(customers) & (rr.status != "Draft"))
 		.orderby(rr.creation, order=frappe.qb.desc)
@@ -136,7 +149,11 @@ def refundable_orders(customers: list[str]) -> list[dict]:
 	return (
 		frappe.qb.from_(so)
 		.select(so.name, so.transaction_date, so.grand_total, so.currency, so.status)
-		.where(so.customer.isin(customers) & (so.docstatus == 1) & so.status.notin(REFUNDABLE_ORDER_STATUSES_EXCLUDED))
+		.where(
+			so.customer.isin(customers)
+			& (so.docstatus == 1)
+			& so.status.notin(REFUNDABLE_ORDER_STATUSES_EXCLUDED)
+		)
 		.orderby(so.transaction_date, order=frappe.qb.desc)
 		.orderby(so.creation, order=frappe.qb.desc)
 		.limit(100)
@@ -210,7 +227,15 @@ def request_context(name: str) -> dict:
 		"status_label": _(doc.status),
 		"indicator": indicator(doc.status),
 		"breakdown": data,
-		"lines": [{**line, "rate": money(line["rate"]), "amount": money(line["amount"]), "tax_amount": money(line["tax_amount"])} for line in data["lines"]],
+		"lines": [
+			{
+				**line,
+				"rate": money(line["rate"]),
+				"amount": money(line["amount"]),
+				"tax_amount": money(line["tax_amount"]),
+			}
+			for line in data["lines"]
+		],
 		"deductions": [{**d, "amount": money(d["amount"])} for d in data["deductions"]],
 		"totals": {
 			key: money(data.get(key) or 0)
@@ -241,7 +266,9 @@ def readable_request(name: str) -> Document:
 		doc = frappe.get_doc(DOCTYPE, name)
 	if not doc or not (permissions.owns(doc) or frappe.has_permission(DOCTYPE, "read", doc)):
 		frappe.throw(
-			_("Refund Request {0} is not one of your refund requests.").format(frappe.bold(escape_html(str(name)))),
+			_("Refund Request {0} is not one of your refund requests.").format(
+				frappe.bold(escape_html(str(name)))
+			),
 			frappe.PermissionError,
 		)
 	return doc
@@ -250,9 +277,14 @@ def readable_request(name: str) -> Document:
 def request_timeline(doc: Document) -> list[timeline.Event]:
 	"""The request's events from its workflow notes, Version rows, timestamps and the customer's comments."""
 	changes = [(get_datetime(c.creation), text_of(c.content)) for c in workflow_notes(doc.name)]
-	field = approval.active_workflow().workflow_state_field if approval.active_workflow() else "workflow_state"
+	field = (
+		approval.active_workflow().workflow_state_field if approval.active_workflow() else "workflow_state"
+	)
 	for version in frappe.get_all(
-		"Version", filters={"ref_doctype": DOCTYPE, "docname": doc.name}, fields=["creation", "data"], order_by="creation asc"
+		"Version",
+		filters={"ref_doctype": DOCTYPE, "docname": doc.name},
+		fields=["creation", "data"],
+		order_by="creation asc",
 	):
 		data = json.loads(version.data or "{}")
 		for fieldname, _old, new in data.get("changed") or []:
@@ -399,7 +431,9 @@ def raise_refund(sales_order: str, items: str | dict, refund_reason: str, commen
 	files = uploaded_files()
 	if reason.requires_evidence and not files:
 		frappe.throw(
-			_("Refund Reason {0} needs evidence: attach a photo or document.").format(frappe.bold(reason.name)),
+			_("Refund Reason {0} needs evidence: attach a photo or document.").format(
+				frappe.bold(reason.name)
+			),
 			AttachmentError,
 			title=_("Evidence Required"),
 		)
@@ -407,7 +441,9 @@ def raise_refund(sales_order: str, items: str | dict, refund_reason: str, commen
 	facts = order_facts.load(order.name)
 	return_goods = return_goods_for(reason, facts)
 	refundable = {
-		name: qty for name, line in facts.order_lines.items() if (qty := refundable_qty(line, return_goods)) > 0
+		name: qty
+		for name, line in facts.order_lines.items()
+		if (qty := refundable_qty(line, return_goods)) > 0
 	}
 	chosen, problems = choose_lines(parsed_items(items), refundable)
 	throw_problems(problems, facts)
@@ -474,7 +510,9 @@ def rate_refund(name: str, rating: int | str, comment: str | None = None) -> dic
 	comment = (comment or "").strip()
 	stars, problems = feedback.check(rating, comment, doc.status, already_rated=bool(doc.feedback_on))
 	if problems:
-		frappe.throw([feedback_message(doc, p) for p in problems], PortalError, title=_("Feedback"), as_list=True)
+		frappe.throw(
+			[feedback_message(doc, p) for p in problems], PortalError, title=_("Feedback"), as_list=True
+		)
 	now = now_datetime()
 	doc.db_set(
 		{
@@ -486,7 +524,9 @@ def rate_refund(name: str, rating: int | str, comment: str | None = None) -> dic
 		update_modified=False,
 		notify=True,
 	)
-	doc.add_comment("Info", _("The customer rated this refund {0} of {1} stars.").format(stars, feedback.MAX_STARS))
+	doc.add_comment(
+		"Info", _("The customer rated this refund {0} of {1} stars.").format(stars, feedback.MAX_STARS)
+	)
 	return {"name": doc.name, "stars": stars}
 
 
@@ -547,26 +587,34 @@ def throw_problems(problems: list[Problem], facts: order_facts.OrderFacts):
 	item = lambda line: facts.lines[line].item_code if line in facts.lines else escape_html(str(line))  # noqa: E731
 	messages = {
 		"no_rows": lambda p: _("Choose at least one line and the quantity to refund."),
-		"unknown_line": lambda p: _("{0} is not a line of Sales Order {1} that can still be refunded.").format(
-			frappe.bold(item(p.values["line"])), frappe.bold(facts.sales_order)
-		),
+		"unknown_line": lambda p: _(
+			"{0} is not a line of Sales Order {1} that can still be refunded."
+		).format(frappe.bold(item(p.values["line"])), frappe.bold(facts.sales_order)),
 		"qty_not_a_number": lambda p: _("{0}: the quantity {1} is not a number.").format(
 			frappe.bold(item(p.values["line"])), frappe.bold(escape_html(str(p.values["qty"])))
 		),
-		"qty_not_positive": lambda p: _("{0}: the quantity must be more than 0.").format(frappe.bold(item(p.values["line"]))),
+		"qty_not_positive": lambda p: _("{0}: the quantity must be more than 0.").format(
+			frappe.bold(item(p.values["line"]))
+		),
 		"qty_over_refundable": lambda p: _("{0}: at most {1} can still be refunded, not {2}.").format(
-			frappe.bold(item(p.values["line"])), frappe.bold(f"{p.values['limit']:g}"), frappe.bold(f"{p.values['qty']:g}")
+			frappe.bold(item(p.values["line"])),
+			frappe.bold(f"{p.values['limit']:g}"),
+			frappe.bold(f"{p.values['qty']:g}"),
 		),
 	}
-	frappe.throw([messages[p.code](p) for p in problems], PortalError, title=_("Check the lines"), as_list=True)
+	frappe.throw(
+		[messages[p.code](p) for p in problems], PortalError, title=_("Check the lines"), as_list=True
+	)
 
 
 def feedback_message(doc: Document, problem: Problem) -> str:
 	return {
-		"not_refunded": lambda: _("Refund Request {0} is {1}: it can be rated once the refund is paid.").format(
-			frappe.bold(doc.name), _(doc.status)
+		"not_refunded": lambda: _(
+			"Refund Request {0} is {1}: it can be rated once the refund is paid."
+		).format(frappe.bold(doc.name), _(doc.status)),
+		"already_rated": lambda: _("You have already rated Refund Request {0}. Thank you!").format(
+			frappe.bold(doc.name)
 		),
-		"already_rated": lambda: _("You have already rated Refund Request {0}. Thank you!").format(frappe.bold(doc.name)),
 		"rating_invalid": lambda: _("Choose 1 to {0} stars.").format(feedback.MAX_STARS),
 		"comment_too_long": lambda: _("The comment is too long: at most {0} characters.").format(
 			problem.values["limit"]
@@ -588,7 +636,9 @@ def uploaded_files() -> list[tuple[str, bytes]]:
 	from frappe.handler import ALLOWED_MIMETYPES
 
 	request = getattr(frappe.local, "request", None)
-	files = [f for f in (request.files.getlist("attachments") if request and request.files else []) if f.filename]
+	files = [
+		f for f in (request.files.getlist("attachments") if request and request.files else []) if f.filename
+	]
 	if len(files) > MAX_ATTACHMENTS:
 		frappe.throw(_("Attach at most {0} files.").format(MAX_ATTACHMENTS), AttachmentError)
 	limit = max_file_size()
@@ -605,7 +655,9 @@ def uploaded_files() -> list[tuple[str, bytes]]:
 		content = file.stream.read(limit + 1)
 		if len(content) > limit:
 			frappe.throw(
-				_("{0} is larger than {1} MB.").format(frappe.bold(escape_html(name)), flt(limit / 1048576, 1)),
+				_("{0} is larger than {1} MB.").format(
+					frappe.bold(escape_html(name)), flt(limit / 1048576, 1)
+				),
 				AttachmentError,
 			)
 		if mimetypes.guess_type(name)[0].startswith("image/") and not is_image(content):

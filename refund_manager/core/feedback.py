@@ -29,7 +29,9 @@ def parse_stars(value) -> int | None:
 	return int(number)
 
 
-def check(stars_input, comment: str | None, status: str, already_rated: bool) -> tuple[int | None, list[Problem]]:
+def check(
+	stars_input, comment: str | None, status: str, already_rated: bool
+) -> tuple[int | None, list[Problem]]:
 	"""The stars to store and every reason the feedback cannot be taken."""
 	problems = []
 	if status != RATEABLE_STATUS:

@@ -50,7 +50,10 @@ def choose_lines(
 			continue
 		elif round(qty - refundable[line], precision) > 0:
 			problems.append(
-				Problem("qty_over_refundable", values={"line": line, "qty": qty, "limit": round(refundable[line], precision)})
+				Problem(
+					"qty_over_refundable",
+					values={"line": line, "qty": qty, "limit": round(refundable[line], precision)},
+				)
 			)
 		else:
 			chosen[line] = qty

@@ -198,7 +198,11 @@ def remove_transactions(world: PortalWorld):
 		"Notification Log": ("document_type", "document_name"),
 	}
 	for name in requests:
-		queued = frappe.get_all("Email Queue", filters={"reference_doctype": "Refund Request", "reference_name": name}, pluck="name")
+		queued = frappe.get_all(
+			"Email Queue",
+			filters={"reference_doctype": "Refund Request", "reference_name": name},
+			pluck="name",
+		)
 		if queued:
 			frappe.db.delete("Email Queue Recipient", {"parent": ("in", queued)})
 		for doctype, (doctype_field, name_field) in references.items():
@@ -206,17 +210,34 @@ def remove_transactions(world: PortalWorld):
 		frappe.delete_doc("Refund Request", name, force=True, ignore_permissions=True)
 
 	vouchers = []
-	for doctype, party_field in (("Payment Entry", "party"), ("Sales Invoice", "customer"), ("Delivery Note", "customer")):
+	for doctype, party_field in (
+		("Payment Entry", "party"),
+		("Sales Invoice", "customer"),
+		("Delivery Note", "customer"),
+	):
 		order = "is_return desc, creation desc" if doctype != "Payment Entry" else "creation desc"
-		vouchers += [(doctype, n) for n in frappe.get_all(doctype, filters={party_field: ("in", customers)}, pluck="name", order_by=order)]
+		vouchers += [
+			(doctype, n)
+			for n in frappe.get_all(
+				doctype, filters={party_field: ("in", customers)}, pluck="name", order_by=order
+			)
+		]
 	jea = frappe.qb.DocType("Journal Entry Account")
 	journals = (
-		frappe.qb.from_(jea).select(jea.parent).distinct().where(jea.party.isin(customers) & (jea.party_type == "Customer"))
+		frappe.qb.from_(jea)
+		.select(jea.parent)
+		.distinct()
+		.where(jea.party.isin(customers) & (jea.party_type == "Customer"))
 	).run(pluck=True)
 	vouchers = [("Journal Entry", n) for n in journals] + vouchers
-	vouchers += [("Sales Order", n) for n in frappe.get_all("Sales Order", filters={"customer": ("in", customers)}, pluck="name")]
+	vouchers += [
+		("Sales Order", n)
+		for n in frappe.get_all("Sales Order", filters={"customer": ("in", customers)}, pluck="name")
+	]
 	sed = frappe.qb.DocType("Stock Entry Detail")
-	stock_entries = (frappe.qb.from_(sed).select(sed.parent).distinct().where(sed.item_code.isin(world.items))).run(pluck=True)
+	stock_entries = (
+		frappe.qb.from_(sed).select(sed.parent).distinct().where(sed.item_code.isin(world.items))
+	).run(pluck=True)
 	vouchers += [("Stock Entry", n) for n in stock_entries]
 	for doctype, name in vouchers:
 		if frappe.db.get_value(doctype, name, "docstatus") == 1:
@@ -279,9 +300,13 @@ class PortalClient:
 		return response
 
 	def get(self, path: str, **params):
-		return self.http.get(f"{self.base_url}{path}", params=params or None, headers={"Accept": "application/json"})
+		return self.http.get(
+			f"{self.base_url}{path}", params=params or None, headers={"Accept": "application/json"}
+		)
 
-	def call(self, method: str, data: dict | None = None, files: list | None = None, http_method: str = "POST"):
+	def call(
+		self, method: str, data: dict | None = None, files: list | None = None, http_method: str = "POST"
+	):
 		headers = {"Accept": "application/json", "X-Frappe-CSRF-Token": self.csrf_token or ""}
 		return self.http.request(
 			http_method, f"{self.base_url}/api/method/{method}", data=data, files=files, headers=headers
@@ -289,7 +314,9 @@ class PortalClient:
 
 	def resource(self, http_method: str, path: str, json: dict | None = None):
 		headers = {"Accept": "application/json", "X-Frappe-CSRF-Token": self.csrf_token or ""}
-		return self.http.request(http_method, f"{self.base_url}/api/resource/{path}", json=json, headers=headers)
+		return self.http.request(
+			http_method, f"{self.base_url}/api/resource/{path}", json=json, headers=headers
+		)
 
 
 def messages(response) -> str:

@@ -57,8 +57,12 @@ def counts(**filters) -> dict:
 	names = frappe.get_all(RR, filters=filters, pluck="name") if filters else []
 	return {
 		"requests": len(names),
-		"files": frappe.db.count("File", {"attached_to_doctype": RR, "attached_to_name": ("in", names or [""])}),
-		"comments": frappe.db.count("Comment", {"reference_doctype": RR, "reference_name": ("in", names or [""])}),
+		"files": frappe.db.count(
+			"File", {"attached_to_doctype": RR, "attached_to_name": ("in", names or [""])}
+		),
+		"comments": frappe.db.count(
+			"Comment", {"reference_doctype": RR, "reference_name": ("in", names or [""])}
+		),
 		"states": sorted(frappe.get_all(RR, filters=filters, pluck="workflow_state")) if filters else [],
 	}
 
@@ -107,10 +111,15 @@ def test_orders_of_another_customer_are_refused_and_nothing_is_written(served_si
 
 	page = alice.page("/refunds/new", order=portal_world.b.order)
 	assert page.status_code == 403 and "is not one of your orders" in page.text
-	response = raise_refund(alice, portal_world.b, files=[("attachments", ("proof.txt", b"not mine", "text/plain"))])
+	response = raise_refund(
+		alice, portal_world.b, files=[("attachments", ("proof.txt", b"not mine", "text/plain"))]
+	)
 	assert response.status_code == 403
 	assert "is not one of your orders" in messages(response)
-	for path in (f"/api/resource/Sales Order/{portal_world.b.order}", f"/api/resource/Sales Order/{portal_world.a.order}"):
+	for path in (
+		f"/api/resource/Sales Order/{portal_world.b.order}",
+		f"/api/resource/Sales Order/{portal_world.a.order}",
+	):
 		assert alice.get(path).status_code == 403  # orders are shown through the portal pages only
 
 	own_orders = alice.page("/refunds/new")
@@ -130,8 +139,12 @@ def test_requests_of_another_customer_cannot_be_acted_on(served_site, portal_wor
 	modified = {name: frappe.db.get_value(RR, name, "modified") for name in before}
 
 	attempts = [
-		alice.call("refund_manager.portal.appeal_refund", {"name": rejected.name, "comment": "let me appeal"}),
-		alice.call("refund_manager.portal.rate_refund", {"name": refunded.name, "rating": 1, "comment": "bad"}),
+		alice.call(
+			"refund_manager.portal.appeal_refund", {"name": rejected.name, "comment": "let me appeal"}
+		),
+		alice.call(
+			"refund_manager.portal.rate_refund", {"name": refunded.name, "rating": 1, "comment": "bad"}
+		),
 		alice.call(
 			"frappe.model.workflow.apply_workflow",
 			{"doc": json.dumps({"doctype": RR, "name": rejected.name}), "action": "Appeal"},
@@ -154,10 +167,16 @@ def test_requests_of_another_customer_cannot_be_acted_on(served_site, portal_wor
 		alice.resource("PUT", f"{RR}/{rejected.name}", {"workflow_state": "Pending Approval"}),
 		alice.resource("PUT", f"{RR}/{refunded.name}", {"feedback_rating": 0.2}),
 		alice.resource("DELETE", f"{RR}/{rejected.name}"),
-		alice.resource("POST", RR, {"sales_order": portal_world.b.order, "customer": portal_world.b.customer}),
+		alice.resource(
+			"POST", RR, {"sales_order": portal_world.b.order, "customer": portal_world.b.customer}
+		),
 	]
 	for response in attempts:
-		assert response.status_code in (403, 417), (response.request.url, response.status_code, response.text[:300])
+		assert response.status_code in (403, 417), (
+			response.request.url,
+			response.status_code,
+			response.text[:300],
+		)
 	assert attempts[0].status_code == 403 and "is not one of your refund requests" in messages(attempts[0])
 	assert attempts[1].status_code == 403 and "is not one of your refund requests" in messages(attempts[1])
 
@@ -204,7 +223,9 @@ def test_a_raised_request_is_pending_approval_like_one_raised_in_the_desk(served
 	assert doc.approval_level == 1 and doc.sla_status == "On Track" and doc.sla_due_by
 	assert "<script>" not in doc.description and "&lt;script&gt;" in doc.description
 	files = frappe.get_all(
-		"File", filters={"attached_to_doctype": RR, "attached_to_name": doc.name}, fields=["file_name", "is_private"]
+		"File",
+		filters={"attached_to_doctype": RR, "attached_to_name": doc.name},
+		fields=["file_name", "is_private"],
 	)
 	assert [(x.file_name, x.is_private) for x in files] == [("lid.png", 1)]
 	assert frappe.get_all(
@@ -220,7 +241,16 @@ def test_a_raised_request_is_pending_approval_like_one_raised_in_the_desk(served
 	desk.insert()
 	f.act(desk, "Submit for Approval")
 	frappe.set_user("Administrator")
-	for field in ("status", "approval_level", "delivery_note", "sales_invoice", "return_goods", "items_total", "taxes_total", "refund_amount"):
+	for field in (
+		"status",
+		"approval_level",
+		"delivery_note",
+		"sales_invoice",
+		"return_goods",
+		"items_total",
+		"taxes_total",
+		"refund_amount",
+	):
 		assert desk.get(field) == doc.get(field), field
 	assert [(d.sales_order_item, d.delivery_note_item, d.sales_invoice_item) for d in desk.items] == [
 		(d.sales_order_item, d.delivery_note_item, d.sales_invoice_item) for d in doc.items
@@ -236,7 +266,9 @@ def test_a_raised_request_is_pending_approval_like_one_raised_in_the_desk(served
 def test_bad_raise_input_is_refused_with_a_clear_message_and_nothing_written(served_site, portal_world):
 	alice = login(served_site, portal_world.a.user)
 	first_line = portal_world.a.lines[portal_world.items[0]]
-	disabled = frappe.get_doc({"doctype": "Refund Reason", "reason": f.unique("RM Old Reason"), "disabled": 1}).insert()
+	disabled = frappe.get_doc(
+		{"doctype": "Refund Reason", "reason": f.unique("RM Old Reason"), "disabled": 1}
+	).insert()
 	frappe.db.commit()
 	before = counts(sales_order=portal_world.a.order)
 	cases = [
@@ -252,8 +284,16 @@ def test_bad_raise_input_is_refused_with_a_clear_message_and_nothing_written(ser
 		({"refund_reason": "Damaged"}, None, "needs evidence"),
 		({"comment": "x" * 5001}, None, "The comment is too long"),
 		({}, [("attachments", ("page.html", b"<script>1</script>", "text/html"))], "you can attach JPG"),
-		({}, [("attachments", (f"p{i}.png", image(), "image/png")) for i in range(6)], "Attach at most 5 files"),
-		({}, [("attachments", ("photo.jpg", b"\xff\xd8\xff not really", "image/jpeg"))], "is not a readable image"),
+		(
+			{},
+			[("attachments", (f"p{i}.png", image(), "image/png")) for i in range(6)],
+			"Attach at most 5 files",
+		),
+		(
+			{},
+			[("attachments", ("photo.jpg", b"\xff\xd8\xff not really", "image/jpeg"))],
+			"is not a readable image",
+		),
 	]
 	for overrides, files, expected in cases:
 		data = {
@@ -264,7 +304,10 @@ def test_bad_raise_input_is_refused_with_a_clear_message_and_nothing_written(ser
 		}
 		response = alice.call("refund_manager.portal.raise_refund", data, files=files)
 		assert response.status_code == 417, (overrides, response.status_code, response.text[:300])
-		assert expected in (messages(response) if "&lt;" not in expected else response.text), (overrides, messages(response))
+		assert expected in (messages(response) if "&lt;" not in expected else response.text), (
+			overrides,
+			messages(response),
+		)
 	assert alice.call("refund_manager.portal.raise_refund", http_method="GET").status_code in (403, 405)
 	sync()
 	assert counts(sales_order=portal_world.a.order) == before
@@ -278,9 +321,15 @@ def test_a_raised_request_under_an_auto_approval_rule_is_approved_and_paid_at_on
 	assert (doc.status, doc.workflow_state, doc.docstatus) == ("Refunded", "Approved", 1)
 	assert doc.approval_level == 0 and doc.matched_rule == portal_world.auto_rule
 	assert doc.refund_amount == 110  # 2 x 50 + 10 % tax
-	assert sorted(p.reference_doctype for p in doc.postings) == ["Delivery Note", "Payment Entry", "Sales Invoice"]
+	assert sorted(p.reference_doctype for p in doc.postings) == [
+		"Delivery Note",
+		"Payment Entry",
+		"Sales Invoice",
+	]
 	paid = frappe.get_all(
-		"Payment Entry", filters={"refund_request": doc.name, "docstatus": 1}, fields=["payment_type", "paid_amount"]
+		"Payment Entry",
+		filters={"refund_request": doc.name, "docstatus": 1},
+		fields=["payment_type", "paid_amount"],
 	)
 	assert [(p.payment_type, p.paid_amount) for p in paid] == [("Pay", 110)]
 
@@ -321,8 +370,12 @@ def test_a_rejected_request_is_appealed_with_new_information(served_site, portal
 		filters={"reference_name": doc.name, "comment_type": "Comment"},
 		fields=["comment_email", "content"],
 	)
-	assert [(c.comment_email, c.content) for c in comments] == [(portal_world.a.user, "Photo attached: the corner is crushed.")]
-	assert frappe.db.exists("File", {"attached_to_name": doc.name, "file_name": "corner.jpg", "is_private": 1})
+	assert [(c.comment_email, c.content) for c in comments] == [
+		(portal_world.a.user, "Photo attached: the corner is crushed.")
+	]
+	assert frappe.db.exists(
+		"File", {"attached_to_name": doc.name, "file_name": "corner.jpg", "is_private": 1}
+	)
 	page = alice.page(f"/refunds/{doc.name}").text
 	kinds = [part.split('"')[0] for part in page.split('data-kind="')[1:]]
 	assert kinds == ["raised", "submitted", "rejected", "comment", "appealed"]
@@ -350,7 +403,9 @@ def test_a_refunded_request_is_rated_once_by_its_customer(served_site, portal_wo
 
 	assert rate(refunded.name, "4", "Quick, but <b>the form</b> was long").status_code == 200
 	sync()
-	stored = frappe.db.get_value(RR, refunded.name, ["feedback_rating", "feedback_comment", "feedback_on"], as_dict=True)
+	stored = frappe.db.get_value(
+		RR, refunded.name, ["feedback_rating", "feedback_comment", "feedback_on"], as_dict=True
+	)
 	assert stored.feedback_rating == 0.8 and stored.feedback_on  # 4 of 5 stars
 	assert stored.feedback_comment == "Quick, but &lt;b&gt;the form&lt;/b&gt; was long"
 
@@ -370,7 +425,14 @@ def portal_customer(link) -> tuple[str, str]:
 	customer = f.make_customer()
 	user = f"rm-hook-{frappe.generate_hash(length=8)}@example.com"
 	frappe.get_doc(
-		{"doctype": "User", "email": user, "first_name": "Hook", "user_type": "Website User", "send_welcome_email": 0, "roles": [{"role": "Customer"}]}
+		{
+			"doctype": "User",
+			"email": user,
+			"first_name": "Hook",
+			"user_type": "Website User",
+			"send_welcome_email": 0,
+			"roles": [{"role": "Customer"}],
+		}
 	).insert(ignore_permissions=True)
 	{"portal": link_as_portal_user, "contact": link_through_contact}[link](customer, user)
 	return customer, user
@@ -391,13 +453,22 @@ def test_permission_hooks_restrict_portal_customers_and_leave_desk_roles_alone()
 	]
 	unlinked = f"rm-hook-{frappe.generate_hash(length=8)}@example.com"
 	frappe.get_doc(
-		{"doctype": "User", "email": unlinked, "first_name": "Nobody", "user_type": "Website User", "send_welcome_email": 0, "roles": [{"role": "Customer"}]}
+		{
+			"doctype": "User",
+			"email": unlinked,
+			"first_name": "Nobody",
+			"user_type": "Website User",
+			"send_welcome_email": 0,
+			"roles": [{"role": "Customer"}],
+		}
 	).insert(ignore_permissions=True)
 	sales_user = f.make_user("Sales User")
 	both = f.make_user("Sales User", "Customer")
 	link_as_portal_user(their_customer, both)
 
-	assert permissions.customers_of(me) == [mine_customer] and permissions.customers_of(them) == [their_customer]
+	assert permissions.customers_of(me) == [mine_customer] and permissions.customers_of(them) == [
+		their_customer
+	]
 	assert permissions.users_of(their_customer) == sorted([them, both])
 
 	def visible(user) -> set[str]:

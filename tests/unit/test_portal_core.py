@@ -93,7 +93,12 @@ def test_feedback_needs_a_refunded_request_not_yet_rated():
 	assert feedback.check("4", "quick", "Refunded", already_rated=False) == (4, [])
 	stars, problems = feedback.check("9", "x" * 2001, "Rejected", already_rated=True)
 	assert stars is None
-	assert [p.code for p in problems] == ["not_refunded", "already_rated", "rating_invalid", "comment_too_long"]
+	assert [p.code for p in problems] == [
+		"not_refunded",
+		"already_rated",
+		"rating_invalid",
+		"comment_too_long",
+	]
 
 
 # ---------------------------------------------------------------- timeline
@@ -117,13 +122,24 @@ def test_a_request_approved_and_refunded_from_workflow_notes():
 
 
 def test_versions_and_workflow_notes_of_one_change_are_shown_once():
-	changes = [(at(1), "Pending Approval"), (at(1) + timedelta(milliseconds=5), "Pending Approval"), (at(9), "Rejected")]
+	changes = [
+		(at(1), "Pending Approval"),
+		(at(1) + timedelta(milliseconds=5), "Pending Approval"),
+		(at(9), "Rejected"),
+	]
 	assert [e.kind for e in timeline.build(at(0), "Rejected", changes)] == ["raised", "submitted", "rejected"]
 
 
 def test_pending_again_after_a_rejection_is_an_appeal():
-	changes = [(at(1), "Pending Approval"), (at(5), "Rejected"), (at(9), "Pending Approval"), (at(12), "Pending Finance Approval")]
-	events = timeline.build(at(0), "Pending Finance Approval", changes, comments=[(at(8), "the box was crushed")])
+	changes = [
+		(at(1), "Pending Approval"),
+		(at(5), "Rejected"),
+		(at(9), "Pending Approval"),
+		(at(12), "Pending Finance Approval"),
+	]
+	events = timeline.build(
+		at(0), "Pending Finance Approval", changes, comments=[(at(8), "the box was crushed")]
+	)
 	assert [(e.kind, e.text) for e in events] == [
 		("raised", None),
 		("submitted", None),
@@ -143,12 +159,22 @@ def test_timestamps_stand_in_for_changes_no_note_recorded():
 		refunded_on=at(21),
 		feedback_on=None,
 	)
-	assert kinds(events) == [("raised", at(0)), ("submitted", at(2)), ("approved", at(20)), ("credited", at(21))]
+	assert kinds(events) == [
+		("raised", at(0)),
+		("submitted", at(2)),
+		("approved", at(20)),
+		("credited", at(21)),
+	]
 
 
 def test_feedback_and_unknown_states():
 	events = timeline.build(
-		at(0), "Refunded", [(at(3), "Legal Review"), (at(4), "Approved")], refunded_on=at(5), feedback_on=at(60), feedback_stars=4
+		at(0),
+		"Refunded",
+		[(at(3), "Legal Review"), (at(4), "Approved")],
+		refunded_on=at(5),
+		feedback_on=at(60),
+		feedback_stars=4,
 	)
 	assert [(e.kind, e.text) for e in events] == [
 		("raised", None),

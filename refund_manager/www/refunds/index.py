@@ -1,6 +1,5 @@
 """/refunds: My Refunds, the portal customer's Refund Requests (see refund_manager.portal)."""
 
-import frappe
 from frappe import _
 
 from refund_manager import portal

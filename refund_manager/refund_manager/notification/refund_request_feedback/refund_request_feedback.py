@@ -10,4 +10,6 @@ def get_context(context):
 	in and sends it there: a link alone never records a rating)."""
 	url = frappe.utils.get_url(f"/refunds/{quote(context['doc'].name)}")
 	context["request_url"] = url
-	context["feedback_links"] = [(stars, f"{url}?rating={stars}#feedback") for stars in range(1, MAX_STARS + 1)]
+	context["feedback_links"] = [
+		(stars, f"{url}?rating={stars}#feedback") for stars in range(1, MAX_STARS + 1)
+	]
