@@ -24,40 +24,37 @@ def customers_of(user: str | None = None) -> list[str]:
 	user = user or frappe.session.user
 	if user in ("Guest", None):
 		return []
-	portal_user = DocType("Portal User")
-	via_portal = (
-		frappe.qb.from_(portal_user)
-		.select(portal_user.parent)
-		.where((portal_user.user == user) & (portal_user.parenttype == "Customer"))
-	).run(pluck=True)
-	contact, link = DocType("Contact"), DocType("Dynamic Link")
-	via_contact = (
-		frappe.qb.from_(contact)
-		.join(link)
-		.on((link.parent == contact.name) & (link.parenttype == "Contact"))
-		.select(link.link_name)
-		.where((contact.user == user) & (link.link_doctype == "Customer"))
-	).run(pluck=True)
-	return sorted(set(via_portal) | set(via_contact))
+	return sorted({customer for customer, _user in portal_links(user=user)})
 
 
 def users_of(customer: str) -> list[str]:
 	"""The users acting for `customer` on the portal (the reverse of `customers_of`)."""
+	return sorted({user for _customer, user in portal_links(customer=customer)})
+
+
+def portal_links(user: str | None = None, customer: str | None = None) -> set[tuple[str, str]]:
+	"""(customer, user) pairs linked as Portal Users or through Contacts, for one user or customer."""
 	portal_user = DocType("Portal User")
 	via_portal = (
 		frappe.qb.from_(portal_user)
-		.select(portal_user.user)
-		.where((portal_user.parent == customer) & (portal_user.parenttype == "Customer"))
-	).run(pluck=True)
+		.select(portal_user.parent, portal_user.user)
+		.where((portal_user.parenttype == "Customer") & portal_user.user.isnotnull())
+	)
 	contact, link = DocType("Contact"), DocType("Dynamic Link")
 	via_contact = (
 		frappe.qb.from_(contact)
 		.join(link)
 		.on((link.parent == contact.name) & (link.parenttype == "Contact"))
-		.select(contact.user)
-		.where((link.link_doctype == "Customer") & (link.link_name == customer) & contact.user.isnotnull())
-	).run(pluck=True)
-	return sorted({u for u in (*via_portal, *via_contact) if u})
+		.select(link.link_name, contact.user)
+		.where((link.link_doctype == "Customer") & contact.user.isnotnull())
+	)
+	if user:
+		via_portal = via_portal.where(portal_user.user == user)
+		via_contact = via_contact.where(contact.user == user)
+	if customer:
+		via_portal = via_portal.where(portal_user.parent == customer)
+		via_contact = via_contact.where(link.link_name == customer)
+	return {(c, u) for c, u in (*via_portal.run(), *via_contact.run()) if c and u}
 
 
 def is_portal_customer(user: str | None = None) -> bool:

@@ -23,6 +23,7 @@ from tests.integration.portal_world import (
 	link_as_portal_user,
 	link_through_contact,
 	messages,
+	portal_user,
 	reject_as_admin,
 	sync,
 )
@@ -422,18 +423,7 @@ def test_a_refunded_request_is_rated_once_by_its_customer(served_site, portal_wo
 
 
 def portal_customer(link) -> tuple[str, str]:
-	customer = f.make_customer()
-	user = f"rm-hook-{frappe.generate_hash(length=8)}@example.com"
-	frappe.get_doc(
-		{
-			"doctype": "User",
-			"email": user,
-			"first_name": "Hook",
-			"user_type": "Website User",
-			"send_welcome_email": 0,
-			"roles": [{"role": "Customer"}],
-		}
-	).insert(ignore_permissions=True)
+	customer, user = f.make_customer(), portal_user("Hook")
 	{"portal": link_as_portal_user, "contact": link_through_contact}[link](customer, user)
 	return customer, user
 
@@ -451,17 +441,7 @@ def test_permission_hooks_restrict_portal_customers_and_leave_desk_roles_alone()
 	mine, theirs = [
 		f.refund_request_for(paid_order_for(c, item)).insert() for c in (mine_customer, their_customer)
 	]
-	unlinked = f"rm-hook-{frappe.generate_hash(length=8)}@example.com"
-	frappe.get_doc(
-		{
-			"doctype": "User",
-			"email": unlinked,
-			"first_name": "Nobody",
-			"user_type": "Website User",
-			"send_welcome_email": 0,
-			"roles": [{"role": "Customer"}],
-		}
-	).insert(ignore_permissions=True)
+	unlinked = portal_user("Nobody")
 	sales_user = f.make_user("Sales User")
 	both = f.make_user("Sales User", "Customer")
 	link_as_portal_user(their_customer, both)
