@@ -496,3 +496,17 @@ def workflow_restored():
 	yield
 	frappe.db.rollback()
 	frappe.clear_cache()
+
+
+def test_my_refunds_is_in_the_portal_menu_and_leaves_with_the_app():
+	def menu() -> list[tuple]:
+		return [
+			(d.title, d.route, d.role, d.reference_doctype)
+			for d in frappe.get_single("Portal Settings").menu
+			if d.route == "/refunds"
+		]
+
+	frappe.get_single("Portal Settings").sync_menu()  # as install and migrate do
+	assert menu() == [("My Refunds", "/refunds", "Customer", RR)]
+	install.remove_portal_menu()  # a step of before_uninstall
+	assert menu() == []
