@@ -2,6 +2,7 @@
 # For license information, please see license.txt
 
 import frappe
+import frappe.permissions
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, escape_html, flt
@@ -191,10 +192,17 @@ class RefundRequest(Document):
 		posting.post_refund(self)
 
 	def has_permission(self, permtype="read", *, debug=False, user=None) -> bool:
-		# auto-approval: the workflow's own transition lets a Sales User submit by rule
-		return super().has_permission(permtype, debug=debug, user=user) or approval.submitted_by_workflow(
-			self, permtype, user
-		)
+		"""Role permissions, or the workflow's own transition: it lets a Sales User submit by rule
+		(auto-approval) and a portal customer submit or appeal their request
+		(approval.permitted_by_workflow)."""
+		if self.flags.ignore_permissions:
+			return True
+		# quietly first: a refusal the workflow overrules must leave no "no access" message behind
+		if frappe.permissions.has_permission(
+			self.doctype, permtype, self, debug=debug, user=user, raise_exception=False
+		) or approval.permitted_by_workflow(self, permtype, user):
+			return True
+		return super().has_permission(permtype, debug=debug, user=user)  # refused: Frappe says why
 
 	# ------------------------------------------------------------------ loading
 
