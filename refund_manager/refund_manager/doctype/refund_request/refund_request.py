@@ -178,6 +178,7 @@ class RefundRequest(Document):
 	def before_submit(self):
 		self.validate_evidence()
 		self.post_refund()
+		approval.stamp_refunded(self)
 
 	def before_cancel(self):
 		approval.before_cancel(self)
