@@ -273,23 +273,34 @@ def before_cancel(doc: Document):
 		)
 
 
-def submitted_by_workflow(doc: Document, permtype: str, user: str | None = None) -> bool:
-	"""True when the workflow offers the session user the transition that submits `doc`.
+def permitted_by_workflow(doc: Document, permtype: str, user: str | None = None) -> bool:
+	"""True when `doc` is making a transition the workflow offers the session user: the transition
+	(its role, condition and self-approval rule) is then the permission to write or submit.
 
-	Auto-approval submits a request as the Sales User who submitted it for approval, although that
-	role has no submit permission: the workflow's transition (role, condition, self-approval) is
-	the permission. Anything else still needs the doctype's submit permission.
+	- Auto-approval submits a request as the Sales User who submitted it for approval, although
+	  that role has no submit permission.
+	- A portal customer (role Customer: read and print only) submits their own request for
+	  approval, or appeals its rejection, from the portal.
+	Only a transition out of a draft state counts, and only when nothing but the workflow state
+	differs from the stored request (as `apply_workflow` does it): any other change still needs
+	the doctype's own write permission.
 	"""
-	if permtype != "submit" or doc.docstatus != 1 or doc.is_new():
+	if permtype not in ("write", "submit") or doc.is_new() or doc.docstatus not in (0, 1):
 		return False
 	if user and user != frappe.session.user:
 		return False
 	workflow = active_workflow()
-	before = doc.get_doc_before_save()
-	if not workflow or not before or before.docstatus != 0:
+	if not workflow:
 		return False
 	target = state_of(doc, workflow)
-	if docstatus_of(workflow, target) != 1:
+	if docstatus_of(workflow, target) != doc.docstatus or (permtype == "submit" and doc.docstatus != 1):
+		return False
+	before = doc.get_doc_before_save() or stored_request(doc.name)
+	if not before or before.docstatus != 0 or state_of(before, workflow) == target:
+		return False
+	if not only_workflow_state_changed(before, doc, workflow):
+		return False
+	if not frappe.has_permission(DOCTYPE, "read", before):
 		return False
 	return any(
 		t.next_state == target and has_approval_access(frappe.session.user, before, t)
@@ -297,12 +308,33 @@ def submitted_by_workflow(doc: Document, permtype: str, user: str | None = None)
 	)
 
 
+def stored_request(name: str) -> Document | None:
+	try:
+		return frappe.get_doc(DOCTYPE, name)
+	except frappe.DoesNotExistError:
+		frappe.clear_last_message()
+		return None
+
+
+def only_workflow_state_changed(before: Document, doc: Document, workflow) -> bool:
+	from frappe.core.doctype.version.version import get_diff
+
+	diff = get_diff(before, doc)
+	if not diff:
+		return True
+	changed = {row[0] for row in diff.changed}
+	allowed = {workflow.workflow_state_field, "docstatus"}  # docstatus follows the state (checked above)
+	return not (diff.added or diff.removed or diff.row_changed) and changed <= allowed
+
+
 # ------------------------------------------------------------------ routing
 
 
 def current_route(doc: Document, settings: Document | None = None) -> routing.Route:
 	settings = settings or frappe.get_cached_doc("Refund Settings")
-	return routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	route = routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	# the refund policy's risk flags (frequency, amount) send the request to a person
+	return routing.for_manual_review(route) if cint(doc.get("manual_review")) else route
 
 
 def route_of(doc: Document) -> routing.Route:
