@@ -76,10 +76,11 @@ def build(
 	if rejected_on and REJECTED not in kinds:
 		events.append(Event(rejected_on, REJECTED))
 	if status in PAID_OUT:
-		# the postings are made in the approval itself: without a timestamp, that moment
-		moment = refunded_on or approved_on or last_moment(events, APPROVED)
-		if moment:
-			events.append(Event(moment, PAID_OUT[status]))
+		# the postings are made in the approval itself: without a timestamp, that moment; never
+		# before it (the approval's note is written after the postings stamped `refunded_on`)
+		moments = [m for m in (refunded_on or approved_on, last_moment(events, APPROVED)) if m]
+		if moments:
+			events.append(Event(max(moments), PAID_OUT[status]))
 	events += [Event(moment, COMMENT, text) for moment, text in comments]
 	if feedback_on:
 		events.append(Event(feedback_on, FEEDBACK, str(feedback_stars or "")))

@@ -121,6 +121,25 @@ def test_a_request_approved_and_refunded_from_workflow_notes():
 	]
 
 
+def test_refunded_in_the_approval_never_shows_before_it():
+	# approval stamps approved_on and refunded_on while saving; its workflow note comes just after
+	approved_note = at(30) + timedelta(milliseconds=40)
+	events = timeline.build(
+		at(0),
+		"Refunded",
+		state_changes=[(at(1), "Pending Approval"), (approved_note, "Approved")],
+		requested_on=at(1),
+		approved_on=at(30),
+		refunded_on=at(30) + timedelta(milliseconds=20),
+	)
+	assert kinds(events) == [
+		("raised", at(0)),
+		("submitted", at(1)),
+		("approved", approved_note),
+		("refunded", approved_note),
+	]
+
+
 def test_versions_and_workflow_notes_of_one_change_are_shown_once():
 	changes = [
 		(at(1), "Pending Approval"),
