@@ -39,9 +39,7 @@ def average_hours_to_approve(filters: str | list | dict | None = None) -> dict:
 	for field, value in equal.items():
 		condition &= rr[field] == value
 	seconds = ToSeconds(rr.approved_on) - ToSeconds(rr.requested_on)
-	average, count = (
-		frappe.qb.from_(rr).select(Avg(seconds), Count(rr.name)).where(condition).run()[0]
-	)
+	average, count = frappe.qb.from_(rr).select(Avg(seconds), Count(rr.name)).where(condition).run()[0]
 	return {
 		"value": flt(flt(average) / 3600, 1) if count else 0,
 		"fieldtype": "Float",

@@ -117,17 +117,114 @@ class Scenario:
 
 SCENARIOS = (
 	Scenario("draft", 0, (("DEMO-HEADSET", 2),), "draft", {"DEMO-HEADSET": 1}, reason="Changed Mind"),
-	Scenario("pending", 1, (("DEMO-SPEAKER", 1),), "pending", reason="Not as Described", evidence=True, requested_hours_ago=3),
-	Scenario("pending, past its response time", 2, (("DEMO-BAND", 2),), "breached", reason="Late Delivery", requested_hours_ago=30),
-	Scenario("pending finance approval", 3, (("DEMO-WATCH", 3),), "finance", reason="Damaged", evidence=True, requested_hours_ago=20, hours_to_decide=6),
-	Scenario("rejected", 4, (("DEMO-HEADSET", 1),), "rejected", reason="Changed Mind", requested_hours_ago=50, hours_to_decide=5),
-	Scenario("credited (invoice not paid)", 5, (("DEMO-SPEAKER", 2),), "approved", {"DEMO-SPEAKER": 1}, reason="Not as Described", evidence=True, paid=False, requested_hours_ago=70, hours_to_decide=9),
-	Scenario("refunded with a restocking fee", 0, (("DEMO-WATCH", 1), ("DEMO-CHARGER", 2)), "approved", reason="Changed Mind", fee=15, requested_hours_ago=120, hours_to_decide=4, stars=4),
-	Scenario("refunded, wrong item", 1, (("DEMO-CABLE", 4), ("DEMO-BAND", 1)), "approved", {"DEMO-CABLE": 4}, requested_hours_ago=96, hours_to_decide=2, stars=5),
-	Scenario("refunded, damaged (report attached)", 2, (("DEMO-HEADSET", 3),), "approved", {"DEMO-HEADSET": 2}, reason="Damaged", evidence=True, requested_hours_ago=200, hours_to_decide=30, stars=2),
-	Scenario("approved automatically (small amount)", 3, (("DEMO-CABLE", 2),), "approved", {"DEMO-CABLE": 1}, requested_hours_ago=48),
-	Scenario("price adjustment", 4, (("DEMO-SPEAKER", 2),), "approved", reason="Price Adjustment", adjustment_per_unit=20, requested_hours_ago=150, hours_to_decide=12, stars=5),
-	Scenario("cancelled after approval", 5, (("DEMO-CHARGER", 3),), "cancelled", requested_hours_ago=240, hours_to_decide=8),
+	Scenario(
+		"pending",
+		1,
+		(("DEMO-SPEAKER", 1),),
+		"pending",
+		reason="Not as Described",
+		evidence=True,
+		requested_hours_ago=3,
+	),
+	Scenario(
+		"pending, past its response time",
+		2,
+		(("DEMO-BAND", 2),),
+		"breached",
+		reason="Late Delivery",
+		requested_hours_ago=30,
+	),
+	Scenario(
+		"pending finance approval",
+		3,
+		(("DEMO-WATCH", 3),),
+		"finance",
+		reason="Damaged",
+		evidence=True,
+		requested_hours_ago=20,
+		hours_to_decide=6,
+	),
+	Scenario(
+		"rejected",
+		4,
+		(("DEMO-HEADSET", 1),),
+		"rejected",
+		reason="Changed Mind",
+		requested_hours_ago=50,
+		hours_to_decide=5,
+	),
+	Scenario(
+		"credited (invoice not paid)",
+		5,
+		(("DEMO-SPEAKER", 2),),
+		"approved",
+		{"DEMO-SPEAKER": 1},
+		reason="Not as Described",
+		evidence=True,
+		paid=False,
+		requested_hours_ago=70,
+		hours_to_decide=9,
+	),
+	Scenario(
+		"refunded with a restocking fee",
+		0,
+		(("DEMO-WATCH", 1), ("DEMO-CHARGER", 2)),
+		"approved",
+		reason="Changed Mind",
+		fee=15,
+		requested_hours_ago=120,
+		hours_to_decide=4,
+		stars=4,
+	),
+	Scenario(
+		"refunded, wrong item",
+		1,
+		(("DEMO-CABLE", 4), ("DEMO-BAND", 1)),
+		"approved",
+		{"DEMO-CABLE": 4},
+		requested_hours_ago=96,
+		hours_to_decide=2,
+		stars=5,
+	),
+	Scenario(
+		"refunded, damaged (report attached)",
+		2,
+		(("DEMO-HEADSET", 3),),
+		"approved",
+		{"DEMO-HEADSET": 2},
+		reason="Damaged",
+		evidence=True,
+		requested_hours_ago=200,
+		hours_to_decide=30,
+		stars=2,
+	),
+	Scenario(
+		"approved automatically (small amount)",
+		3,
+		(("DEMO-CABLE", 2),),
+		"approved",
+		{"DEMO-CABLE": 1},
+		requested_hours_ago=48,
+	),
+	Scenario(
+		"price adjustment",
+		4,
+		(("DEMO-SPEAKER", 2),),
+		"approved",
+		reason="Price Adjustment",
+		adjustment_per_unit=20,
+		requested_hours_ago=150,
+		hours_to_decide=12,
+		stars=5,
+	),
+	Scenario(
+		"cancelled after approval",
+		5,
+		(("DEMO-CHARGER", 3),),
+		"cancelled",
+		requested_hours_ago=240,
+		hours_to_decide=8,
+	),
 )
 
 
@@ -151,7 +248,14 @@ def make_demo(scale: int = 1, company: DemoCompany | None = None, commit: bool =
 		for scenario in SCENARIOS:
 			key = scenario.key if round_no == 0 else f"{scenario.key} #{round_no + 1}"
 			if not demo_request(company, key):
-				make_scenario(company, scenario, key, customers[(scenario.customer + round_no) % len(customers)], items, users)
+				make_scenario(
+					company,
+					scenario,
+					key,
+					customers[(scenario.customer + round_no) % len(customers)],
+					items,
+					users,
+				)
 				if commit:
 					frappe.db.commit()
 	frappe.set_user("Administrator")
@@ -163,7 +267,9 @@ def make_demo(scale: int = 1, company: DemoCompany | None = None, commit: bool =
 
 
 def demo_request(company: DemoCompany, key: str) -> str | None:
-	return frappe.db.get_value("Refund Request", {"company": company.name, "description": DEMO_MARK + key}, "name")
+	return frappe.db.get_value(
+		"Refund Request", {"company": company.name, "description": DEMO_MARK + key}, "name"
+	)
 
 
 def demo_counts(company: DemoCompany) -> dict[str, int]:
@@ -224,9 +330,9 @@ def ensure_fiscal_year(year: int):
 		.run()
 	)
 	if not covered and not frappe.db.exists("Fiscal Year", str(year)):
-		frappe.get_doc({"doctype": "Fiscal Year", "year": str(year), "year_start_date": start, "year_end_date": end}).insert(
-			ignore_permissions=True
-		)
+		frappe.get_doc(
+			{"doctype": "Fiscal Year", "year": str(year), "year_start_date": start, "year_end_date": end}
+		).insert(ignore_permissions=True)
 
 
 def ensure_company(company: DemoCompany) -> str:
@@ -257,12 +363,20 @@ def ensure_company(company: DemoCompany) -> str:
 	ensure(
 		"Account",
 		company.sales_returns_account,
-		{"account_name": "Demo Sales Returns", "company": company.name, "parent_account": company.account("Direct Income")},
+		{
+			"account_name": "Demo Sales Returns",
+			"company": company.name,
+			"parent_account": company.account("Direct Income"),
+		},
 	)
 	ensure(
 		"Warehouse",
 		company.returns,
-		{"warehouse_name": "Demo Returns", "company": company.name, "parent_warehouse": company.account("All Warehouses")},
+		{
+			"warehouse_name": "Demo Returns",
+			"company": company.name,
+			"parent_warehouse": company.account("All Warehouses"),
+		},
 	)
 	return company.name
 
@@ -342,7 +456,11 @@ def ensure_items(company: DemoCompany, items=ITEMS, stock_qty: float = 200) -> d
 
 	prices = {}
 	for code, item_name, item_group, price, valuation in items:
-		ensure("Item Group", item_group, {"item_group_name": item_group, "parent_item_group": root_of("Item Group")})
+		ensure(
+			"Item Group",
+			item_group,
+			{"item_group_name": item_group, "parent_item_group": root_of("Item Group")},
+		)
 		ensure(
 			"Item",
 			code,
@@ -360,9 +478,17 @@ def ensure_items(company: DemoCompany, items=ITEMS, stock_qty: float = 200) -> d
 		if not any(d.company == company.name for d in item.item_defaults):
 			item.append("item_defaults", {"company": company.name, "default_warehouse": company.stores})
 			item.save(ignore_permissions=True)
-		in_stock = flt(frappe.db.get_value("Bin", {"item_code": code, "warehouse": company.stores}, "actual_qty"))
+		in_stock = flt(
+			frappe.db.get_value("Bin", {"item_code": code, "warehouse": company.stores}, "actual_qty")
+		)
 		if in_stock < stock_qty / 2:
-			make_stock_entry(item_code=code, qty=stock_qty - in_stock, to_warehouse=company.stores, rate=valuation, company=company.name)
+			make_stock_entry(
+				item_code=code,
+				qty=stock_qty - in_stock,
+				to_warehouse=company.stores,
+				rate=valuation,
+				company=company.name,
+			)
 		prices[code] = price
 	return prices
 
@@ -376,7 +502,13 @@ def ensure_users(users=USERS) -> dict[str, str]:
 	for part, (email, first_name, roles) in users.items():
 		if not frappe.db.exists("User", email):
 			user = frappe.get_doc(
-				{"doctype": "User", "email": email, "first_name": first_name, "send_welcome_email": 0, "user_type": "System User"}
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": first_name,
+					"send_welcome_email": 0,
+					"user_type": "System User",
+				}
 			)
 			for role in roles:
 				user.append("roles", {"role": role})
@@ -414,7 +546,13 @@ def make_order(
 			"selling_price_list": "Standard Selling",
 			"set_warehouse": company.stores,
 			"items": [
-				{"item_code": item, "qty": qty, "rate": rate, "warehouse": company.stores, "delivery_date": add_days(nowdate(), 7)}
+				{
+					"item_code": item,
+					"qty": qty,
+					"rate": rate,
+					"warehouse": company.stores,
+					"delivery_date": add_days(nowdate(), 7),
+				}
 				for item, qty, rate in lines
 			],
 			"taxes": [
@@ -512,8 +650,17 @@ def drive(doc, target: str, users: dict[str, str], rejection_reason: str = "Outs
 	return doc
 
 
-def make_scenario(company: DemoCompany, scenario: Scenario, key: str, customer: str, prices: dict[str, float], users: dict[str, str]):
-	so = make_order(company, customer, [(item, qty, prices[item]) for item, qty in scenario.lines], pay=scenario.paid)
+def make_scenario(
+	company: DemoCompany,
+	scenario: Scenario,
+	key: str,
+	customer: str,
+	prices: dict[str, float],
+	users: dict[str, str],
+):
+	so = make_order(
+		company, customer, [(item, qty, prices[item]) for item, qty in scenario.lines], pay=scenario.paid
+	)
 	frappe.set_user(users["sales"])
 	try:
 		doc = raise_request(
@@ -641,7 +788,9 @@ def insert_refund_requests(
 			second = rng.choice(lines_by_order[first.parent]) if rng.random() < 0.3 else first
 			rows = [first] if second.name == first.name else [first, second]
 			name = f"{BULK_PREFIX}{seed}-{n + 1:07d}"
-			request, request_items = bulk_request(name, status, docstatus, state, rows, company, rng, now, days, response_hours, due_soon)
+			request, request_items = bulk_request(
+				name, status, docstatus, state, rows, company, rng, now, days, response_hours, due_soon
+			)
 			requests.append(request)
 			items.extend(request_items)
 		frappe.db.bulk_insert("Refund Request", header_fields, requests, chunk_size=chunk_size)
@@ -672,7 +821,18 @@ def order_lines(company: DemoCompany) -> list:
 		frappe.qb.from_(soi)
 		.join(so)
 		.on(so.name == soi.parent)
-		.select(soi.name, soi.parent, soi.item_code, soi.item_name, soi.uom, soi.rate, soi.qty, soi.warehouse, so.customer, so.customer_name)
+		.select(
+			soi.name,
+			soi.parent,
+			soi.item_code,
+			soi.item_name,
+			soi.uom,
+			soi.rate,
+			soi.qty,
+			soi.warehouse,
+			so.customer,
+			so.customer_name,
+		)
 		.where((so.docstatus == 1) & (so.company == company.name) & (soi.parenttype == "Sales Order"))
 	).run(as_dict=True)
 

@@ -22,7 +22,9 @@ def requests_with_item_group(item_group: str):
 		.join(item)
 		.on(item.name == rri.item_code)
 		.select(rri.parent)
-		.where((rri.parenttype == "Refund Request") & item.item_group.isin(item_group_and_subgroups(item_group)))
+		.where(
+			(rri.parenttype == "Refund Request") & item.item_group.isin(item_group_and_subgroups(item_group))
+		)
 	)
 
 

@@ -49,12 +49,16 @@ def acting_roles(state: str, transitions: Iterable[Transition]) -> list[str]:
 	return roles
 
 
-def approvers(roles: Iterable[str], users_by_role: Mapping[str, Iterable[str]], requester: str | None) -> list[str]:
+def approvers(
+	roles: Iterable[str], users_by_role: Mapping[str, Iterable[str]], requester: str | None
+) -> list[str]:
 	users = {user for role in roles for user in users_by_role.get(role, ()) if user != requester}
 	return sorted(users)
 
 
-def counts_by_bucket(rows: Iterable[tuple[str | None, str | None]], statuses: Iterable[str]) -> dict[str, dict[str, int]]:
+def counts_by_bucket(
+	rows: Iterable[tuple[str | None, str | None]], statuses: Iterable[str]
+) -> dict[str, dict[str, int]]:
 	"""(bucket, sla status) pairs -> {status: {bucket: count}} over every bucket and status given."""
 	counts = {status: dict.fromkeys(BUCKET_LABELS, 0) for status in statuses}
 	for label, status in rows:

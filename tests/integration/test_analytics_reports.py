@@ -53,7 +53,10 @@ def request(so, reason: str, qty: dict[str, float] | None = None, fee: float = 0
 	for d in doc.items:
 		d.qty = (qty or {}).get(d.item_code, d.qty)
 	if fee:
-		doc.append("deductions", {"description": "Fee", "account": f"Miscellaneous Expenses - {f.ABBR}", "amount": fee})
+		doc.append(
+			"deductions",
+			{"description": "Fee", "account": f"Miscellaneous Expenses - {f.ABBR}", "amount": fee},
+		)
 	doc.insert()
 	return doc
 
@@ -145,7 +148,7 @@ def data_set():
 def analytics(ds, group_by, **filters):
 	from refund_manager.refund_manager.report.refund_analytics.refund_analytics import execute
 
-	columns, data, message, chart, summary = execute(
+	_columns, data, message, chart, summary = execute(
 		{
 			"company": f.COMPANY,
 			"from_date": nowdate(),
@@ -209,7 +212,10 @@ def test_refund_analytics_by_reason_item_group_item_customer_and_month(data_set)
 	]
 
 	rows, _total, _chart, _summary = analytics(ds, "Customer")
-	assert [(r["group"], r["count"], r["refunded_amount"], r["sales"], r["share_of_sales"], r["approval_rate"]) for r in rows] == [
+	assert [
+		(r["group"], r["count"], r["refunded_amount"], r["sales"], r["share_of_sales"], r["approval_rate"])
+		for r in rows
+	] == [
 		(ds.c3, 2, 400.0, 660.0, 60.61, 100.0),
 		(ds.c1, 3, 220.0, 440.0, 50.0, 100.0),
 		(ds.c2, 2, 0.0, 220.0, 0.0, 0.0),
@@ -232,7 +238,9 @@ def test_refund_analytics_filters(data_set):
 	assert (total["count"], total["refunded_amount"], total["sales"]) == (4, 210.0, 660.0)
 
 	rows, total, _chart, _summary = analytics(ds, "Reason", customer=ds.c1)
-	assert [(r["group"], r["count"], r["refunded_amount"], r["sales"], r["share_of_sales"]) for r in rows] == [
+	assert [
+		(r["group"], r["count"], r["refunded_amount"], r["sales"], r["share_of_sales"]) for r in rows
+	] == [
 		("Wrong Item", 2, 220.0, 440.0, 50.0),
 		("Late Delivery", 1, 0.0, 440.0, 0.0),
 	]
@@ -247,7 +255,13 @@ def test_refund_analytics_filters(data_set):
 	from refund_manager.refund_manager.report.refund_analytics.refund_analytics import execute
 
 	_columns, data, *_rest = execute(
-		{"company": f.COMPANY, "from_date": yesterday, "to_date": yesterday, "item_group": ds.parent, "group_by": "Reason"}
+		{
+			"company": f.COMPANY,
+			"from_date": yesterday,
+			"to_date": yesterday,
+			"item_group": ds.parent,
+			"group_by": "Reason",
+		}
 	)
 	assert data == []
 
@@ -265,9 +279,17 @@ def test_sla_aging_and_the_sla_number_cards(data_set):
 	r4, r8 = ds.docs["R4"].name, ds.docs["R8"].name
 	assert [d["refund_request"] for d in data] == [r4, r8]  # oldest first
 	rows = {d["refund_request"]: d for d in data}
-	assert (rows[r4]["age_hours"], rows[r4]["age_bucket"], rows[r4]["sla_status"]) == (30.0, "24-48 h", "Breached")
+	assert (rows[r4]["age_hours"], rows[r4]["age_bucket"], rows[r4]["sla_status"]) == (
+		30.0,
+		"24-48 h",
+		"Breached",
+	)
 	assert (rows[r4]["current_approver"], rows[r4]["assigned"]) == (ds.escalated_to, 1)
-	assert (rows[r8]["age_hours"], rows[r8]["age_bucket"], rows[r8]["sla_status"]) == (10.0, "0-24 h", "On Track")
+	assert (rows[r8]["age_hours"], rows[r8]["age_bucket"], rows[r8]["sla_status"]) == (
+		10.0,
+		"0-24 h",
+		"On Track",
+	)
 	assert rows[r8]["approver_role"] == "Refund Approver" and rows[r8]["assigned"] == 0
 	assert ds.approver in rows[r8]["current_approver"] and "Administrator" not in rows[r8]["current_approver"]
 	datasets = {d["name"]: d["values"] for d in chart["data"]["datasets"]}
@@ -282,7 +304,10 @@ def test_sla_aging_and_the_sla_number_cards(data_set):
 
 	with f.frozen_at(hours(80)):  # the buckets move on with the clock; R8 was due at T0+44
 		_columns, data, *_rest = execute(filters)
-	assert [(d["age_bucket"], d["sla_status"]) for d in data] == [("> 72 h", "Breached"), ("48-72 h", "Breached")]
+	assert [(d["age_bucket"], d["sla_status"]) for d in data] == [
+		("> 72 h", "Breached"),
+		("48-72 h", "Breached"),
+	]
 
 	_columns, data, *_rest = execute({**filters, "customer": ds.c3})
 	assert [d["refund_request"] for d in data] == [r8]
@@ -304,5 +329,12 @@ def test_sla_aging_and_the_sla_number_cards(data_set):
 		assert average_hours_to_approve({"company": f.COMPANY})["value"] == 0
 
 	workspace = frappe.get_doc("Workspace", "Refunds")
-	assert {c.number_card_name for c in workspace.number_cards} >= {"Breached SLA", "Average Hours to Approve"}
-	assert {s.link_to for s in workspace.shortcuts} >= {"Refund Analytics", "Refund SLA Aging", "Refund Settings"}
+	assert {c.number_card_name for c in workspace.number_cards} >= {
+		"Breached SLA",
+		"Average Hours to Approve",
+	}
+	assert {s.link_to for s in workspace.shortcuts} >= {
+		"Refund Analytics",
+		"Refund SLA Aging",
+		"Refund Settings",
+	}

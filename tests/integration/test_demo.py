@@ -24,7 +24,19 @@ def demo_requests() -> dict[str, frappe._dict]:
 	rows = frappe.get_all(
 		"Refund Request",
 		filters={"company": COMPANY.name, "description": ("like", demo.DEMO_MARK + "%")},
-		fields=["name", "description", "status", "sla_status", "escalated", "refund_type", "requested_on", "approved_on", "refunded_on", "feedback_rating", "docstatus"],
+		fields=[
+			"name",
+			"description",
+			"status",
+			"sla_status",
+			"escalated",
+			"refund_type",
+			"requested_on",
+			"approved_on",
+			"refunded_on",
+			"feedback_rating",
+			"docstatus",
+		],
 	)
 	return {r.description.removeprefix(demo.DEMO_MARK): r for r in rows}
 
@@ -40,7 +52,9 @@ def test_make_demo_builds_every_state_once(demo_made):
 	assert requests["pending, past its response time"].sla_status == "Breached"
 	assert requests["pending, past its response time"].escalated == 1
 	assert frappe.get_all(
-		"ToDo", filters={"reference_name": requests["pending, past its response time"].name, "status": "Open"}, pluck="allocated_to"
+		"ToDo",
+		filters={"reference_name": requests["pending, past its response time"].name, "status": "Open"},
+		pluck="allocated_to",
 	) == ["demo.manager@example.com"]
 	assert requests["pending"].sla_status == "On Track"
 	assert requests["price adjustment"].refund_type == "Price Adjustment"
@@ -51,12 +65,17 @@ def test_make_demo_builds_every_state_once(demo_made):
 		if r.refunded_on:
 			assert r.refunded_on == r.approved_on
 	refunded = requests["refunded with a restocking fee"]
-	assert frappe.get_all("Refund Posting", filters={"parent": refunded.name}, pluck="reference_doctype", order_by="idx") == [
+	assert frappe.get_all(
+		"Refund Posting", filters={"parent": refunded.name}, pluck="reference_doctype", order_by="idx"
+	) == [
 		"Delivery Note",
 		"Sales Invoice",
 		"Payment Entry",
 	]
-	assert requests["approved automatically (small amount)"].requested_on == requests["approved automatically (small amount)"].approved_on
+	assert (
+		requests["approved automatically (small amount)"].requested_on
+		== requests["approved automatically (small amount)"].approved_on
+	)
 
 	# again: nothing new
 	assert demo.make_demo(company=COMPANY, commit=False) == EVERY_STATE
@@ -68,11 +87,24 @@ def test_bulk_requests_for_benchmarks(demo_made):
 
 	from refund_manager.refund_manager.report.refund_analytics.refund_analytics import execute
 
-	assert demo.insert_refund_requests(300, company=COMPANY, days=30, seed=7, chunk_size=120, commit=False) == 300
+	assert (
+		demo.insert_refund_requests(300, company=COMPANY, days=30, seed=7, chunk_size=120, commit=False)
+		== 300
+	)
 	bulk = frappe.get_all(
 		"Refund Request",
 		filters={"name": ("like", demo.BULK_PREFIX + "%")},
-		fields=["name", "status", "docstatus", "items_total", "taxes_total", "refund_amount", "requested_on", "approved_on", "refunded_on"],
+		fields=[
+			"name",
+			"status",
+			"docstatus",
+			"items_total",
+			"taxes_total",
+			"refund_amount",
+			"requested_on",
+			"approved_on",
+			"refunded_on",
+		],
 	)
 	assert len(bulk) == 300
 	assert {r.status for r in bulk} == {s[0] for s in demo.BULK_STATUSES}
@@ -84,7 +116,12 @@ def test_bulk_requests_for_benchmarks(demo_made):
 	assert 300 <= items <= 600
 
 	_columns, data, *_rest = execute(
-		{"company": COMPANY.name, "from_date": add_days(nowdate(), -31), "to_date": nowdate(), "group_by": "Month"}
+		{
+			"company": COMPANY.name,
+			"from_date": add_days(nowdate(), -31),
+			"to_date": nowdate(),
+			"group_by": "Month",
+		}
 	)
 	not_draft = sum(1 for r in bulk if r.status != "Draft")
 	demo_out_of_draft = sum(EVERY_STATE.values()) - EVERY_STATE["Draft"]

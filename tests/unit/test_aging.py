@@ -76,7 +76,13 @@ def test_approvers_hold_a_role_and_are_not_the_requester():
 
 
 def test_counts_by_bucket_and_status():
-	rows = [("0-24 h", "On Track"), ("0-24 h", "On Track"), ("> 72 h", "Breached"), (None, "Breached"), ("24-48 h", "Paused")]
+	rows = [
+		("0-24 h", "On Track"),
+		("0-24 h", "On Track"),
+		("> 72 h", "Breached"),
+		(None, "Breached"),
+		("24-48 h", "Paused"),
+	]
 	counts = counts_by_bucket(rows, ["On Track", "Breached"])
 	assert counts["On Track"] == {"0-24 h": 2, "24-48 h": 0, "48-72 h": 0, "> 72 h": 0}
 	assert counts["Breached"] == {"0-24 h": 0, "24-48 h": 0, "48-72 h": 0, "> 72 h": 1}

@@ -102,7 +102,12 @@ def test_figures_of_a_group():
 def test_figures_without_sales_decisions_or_durations():
 	row = figures(part("Late Delivery", 2), sales=0.0)
 	assert (row.share_of_sales, row.approval_rate) == (None, None)
-	assert (row.avg_hours_to_approve, row.p90_hours_to_approve, row.avg_stars, row.rated) == (None, None, None, 0)
+	assert (row.avg_hours_to_approve, row.p90_hours_to_approve, row.avg_stars, row.rated) == (
+		None,
+		None,
+		None,
+		0,
+	)
 
 
 def test_figures_round_money_to_the_precision():
@@ -117,7 +122,12 @@ def test_ordered():
 		figures(part("2026-03", 2), 0.0),
 		figures(part("2026-04", 1), 0.0),
 	]
-	assert [r.group for r in ordered(rows, chronological=True)] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+	assert [r.group for r in ordered(rows, chronological=True)] == [
+		"2026-01",
+		"2026-02",
+		"2026-03",
+		"2026-04",
+	]
 	# by refunded amount, then by number of requests
 	assert [r.group for r in ordered(rows)] == ["2026-01", "2026-02", "2026-03", "2026-04"]
 	rows[0].refunded_amount = 0.0

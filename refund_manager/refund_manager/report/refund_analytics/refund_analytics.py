@@ -49,7 +49,9 @@ def execute(filters: dict | None = None):
 	precision = cint(frappe.db.get_default("currency_precision")) or 2
 	sales_by_group, sales_total = sales(filters, group_by)
 	rows = [
-		analytics.figures(sums, sales_total if sales_by_group is None else sales_by_group.get(key, 0.0), precision)
+		analytics.figures(
+			sums, sales_total if sales_by_group is None else sales_by_group.get(key, 0.0), precision
+		)
 		for key, sums in request_sums(filters, group_by).items()
 	]
 	rows = analytics.ordered(rows, chronological=group_by == MONTH)
@@ -59,7 +61,13 @@ def execute(filters: dict | None = None):
 	data = [row_dict(r, currency) for r in rows]
 	if data:
 		data.append({**row_dict(total, currency), "group": _("Total"), "bold": 1})
-	return get_columns(group_by), data, definitions(), chart(rows, group_by, currency), summary(total, currency)
+	return (
+		get_columns(group_by),
+		data,
+		definitions(),
+		chart(rows, group_by, currency),
+		summary(total, currency),
+	)
 
 
 def get_columns(group_by: str) -> list[dict]:
@@ -80,9 +88,21 @@ def get_columns(group_by: str) -> list[dict]:
 		{"fieldname": "p90_hours_to_approve", "label": _("Approval h (p90)"), **hours},
 		{"fieldname": "avg_hours_to_refund", "label": _("Refund h (avg)"), **hours},
 		{"fieldname": "p90_hours_to_refund", "label": _("Refund h (p90)"), **hours},
-		{"fieldname": "avg_rating", "label": _("Rating (stars)"), "fieldtype": "Float", "precision": 1, "width": 120},
+		{
+			"fieldname": "avg_rating",
+			"label": _("Rating (stars)"),
+			"fieldtype": "Float",
+			"precision": 1,
+			"width": 120,
+		},
 		{"fieldname": "rated", "label": _("Ratings"), **count},
-		{"fieldname": "currency", "label": _("Currency"), "fieldtype": "Link", "options": "Currency", "hidden": 1},
+		{
+			"fieldname": "currency",
+			"label": _("Currency"),
+			"fieldtype": "Link",
+			"options": "Currency",
+			"hidden": 1,
+		},
 	]
 
 
@@ -143,10 +163,9 @@ def request_sums(filters, group_by: str, grouped: bool = True) -> dict[str, anal
 		"rejected": requests((rr.status == "Rejected") & ~approved),
 	}
 	keys = [key] if grouped else []
-	query = (
-		source.select(key if grouped else ValueWrapper(""), *steps, *(counts[name] for name in analytics.ADDITIVE))
-		.groupby(*keys, *steps)
-	)
+	query = source.select(
+		key if grouped else ValueWrapper(""), *steps, *(counts[name] for name in analytics.ADDITIVE)
+	).groupby(*keys, *steps)
 	return analytics.fold(
 		(
 			None if approve is None else cint(approve),
@@ -154,7 +173,10 @@ def request_sums(filters, group_by: str, grouped: bool = True) -> dict[str, anal
 			flt(rating) or None,
 			analytics.GroupSums(
 				group or "",
-				**{name: (flt if name == "refunded_amount" else cint)(v) for name, v in zip(analytics.ADDITIVE, values, strict=True)},
+				**{
+					name: (flt if name == "refunded_amount" else cint)(v)
+					for name, v in zip(analytics.ADDITIVE, values, strict=True)
+				},
 			),
 		)
 		for group, approve, refund, rating, *values in query.run()
@@ -206,9 +228,13 @@ def request_source(rr, filters, group_by: str, whole_requests: bool = False):
 def sales(filters, group_by: str) -> tuple[dict[str, float] | None, float]:
 	"""Sales per group (see the module's docstring; None by reason) and in total, in company currency."""
 	so, soi, item = DocType("Sales Order"), DocType("Sales Order Item"), DocType("Item")
-	with_taxes = Case().when(
-		so.base_net_total != 0, (so.base_net_total + so.base_total_taxes_and_charges) / so.base_net_total
-	).else_(1)
+	with_taxes = (
+		Case()
+		.when(
+			so.base_net_total != 0, (so.base_net_total + so.base_total_taxes_and_charges) / so.base_net_total
+		)
+		.else_(1)
+	)
 	condition = so.docstatus == 1
 	if filters.company:
 		condition &= so.company == filters.company
@@ -237,7 +263,10 @@ def sales(filters, group_by: str) -> tuple[dict[str, float] | None, float]:
 		CUSTOMER: so.customer,
 		MONTH: DateFormat(so.transaction_date, MONTH_FORMAT),
 	}[group_by]
-	by_group = {key or "": flt(amount) for amount, key in query.select(key_field.as_("group_key")).groupby(key_field).run()}
+	by_group = {
+		key or "": flt(amount)
+		for amount, key in query.select(key_field.as_("group_key")).groupby(key_field).run()
+	}
 	return by_group, sum(by_group.values())
 
 
@@ -265,10 +294,19 @@ def summary(total: analytics.GroupFigures, currency: str | None) -> list[dict]:
 		return []
 	return [
 		{"value": total.count, "label": _("Requests"), "datatype": "Int"},
-		{"value": total.refunded_amount, "label": _("Refunded"), "datatype": "Currency", "currency": currency},
+		{
+			"value": total.refunded_amount,
+			"label": _("Refunded"),
+			"datatype": "Currency",
+			"currency": currency,
+		},
 		{"value": percent(total.share_of_sales) or 0, "label": _("Share of Sales"), "datatype": "Percent"},
 		{"value": percent(total.approval_rate) or 0, "label": _("Approval Rate"), "datatype": "Percent"},
-		{"value": one_decimal(total.avg_hours_to_approve), "label": _("Hours to Approve (avg)"), "datatype": "Data"},
+		{
+			"value": one_decimal(total.avg_hours_to_approve),
+			"label": _("Hours to Approve (avg)"),
+			"datatype": "Data",
+		},
 		{"value": one_decimal(total.avg_stars), "label": _("Rating (stars)"), "datatype": "Data"},
 	]
 

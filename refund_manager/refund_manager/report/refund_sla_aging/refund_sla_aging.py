@@ -61,20 +61,56 @@ def execute(filters: dict | None = None):
 
 def get_columns() -> list[dict]:
 	return [
-		{"fieldname": "refund_request", "label": _("Refund Request"), "fieldtype": "Link", "options": "Refund Request", "width": 150},
-		{"fieldname": "customer", "label": _("Customer"), "fieldtype": "Link", "options": "Customer", "width": 150},
+		{
+			"fieldname": "refund_request",
+			"label": _("Refund Request"),
+			"fieldtype": "Link",
+			"options": "Refund Request",
+			"width": 150,
+		},
+		{
+			"fieldname": "customer",
+			"label": _("Customer"),
+			"fieldtype": "Link",
+			"options": "Customer",
+			"width": 150,
+		},
 		{"fieldname": "status", "label": _("Status"), "fieldtype": "Data", "width": 175},
-		{"fieldname": "refund_reason", "label": _("Reason"), "fieldtype": "Link", "options": "Refund Reason", "width": 135},
-		{"fieldname": "base_refund_amount", "label": _("Refund"), "fieldtype": "Currency", "options": "currency", "width": 110},
+		{
+			"fieldname": "refund_reason",
+			"label": _("Reason"),
+			"fieldtype": "Link",
+			"options": "Refund Reason",
+			"width": 135,
+		},
+		{
+			"fieldname": "base_refund_amount",
+			"label": _("Refund"),
+			"fieldtype": "Currency",
+			"options": "currency",
+			"width": 110,
+		},
 		{"fieldname": "requested_on", "label": _("Requested On"), "fieldtype": "Datetime", "width": 175},
-		{"fieldname": "age_hours", "label": _("Age (hours)"), "fieldtype": "Float", "precision": 1, "width": 110},
+		{
+			"fieldname": "age_hours",
+			"label": _("Age (hours)"),
+			"fieldtype": "Float",
+			"precision": 1,
+			"width": 110,
+		},
 		{"fieldname": "age_bucket", "label": _("Age"), "fieldtype": "Data", "width": 90},
 		{"fieldname": "sla_due_by", "label": _("Response Due By"), "fieldtype": "Datetime", "width": 175},
 		{"fieldname": "sla_status", "label": _("SLA Status"), "fieldtype": "Data", "width": 115},
 		{"fieldname": "approver_role", "label": _("Approver Role"), "fieldtype": "Data", "width": 140},
 		{"fieldname": "current_approver", "label": _("Current Approver"), "fieldtype": "Data", "width": 220},
 		{"fieldname": "assigned", "label": _("Assigned"), "fieldtype": "Check", "width": 80},
-		{"fieldname": "currency", "label": _("Currency"), "fieldtype": "Link", "options": "Currency", "hidden": 1},
+		{
+			"fieldname": "currency",
+			"label": _("Currency"),
+			"fieldtype": "Link",
+			"options": "Currency",
+			"hidden": 1,
+		},
 	]
 
 
@@ -173,6 +209,10 @@ def summary(data: list[dict]) -> list[dict]:
 			"datatype": "Int",
 			"indicator": "Red",
 		},
-		{"value": sum(1 for d in data if d["age_bucket"] == oldest), "label": _("Older than 72 h"), "datatype": "Int"},
+		{
+			"value": sum(1 for d in data if d["age_bucket"] == oldest),
+			"label": _("Older than 72 h"),
+			"datatype": "Int",
+		},
 		{"value": sum(1 for d in data if d["assigned"]), "label": _("Assigned"), "datatype": "Int"},
 	]
