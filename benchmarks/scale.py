@@ -130,6 +130,12 @@ def total_requests() -> int:
 	return frappe.db.count(DOCTYPE)
 
 
+def handler_reads() -> dict[str, int]:
+	"""This connection's row-read counters: index lookups, index range steps, full-scan row reads."""
+	rows = frappe.db.sql("SHOW SESSION STATUS LIKE 'Handler_read%'")
+	return {name: int(value) for name, value in rows}
+
+
 def time_level(
 	f, level: int, rounds: int, sales_user: str, approver: str, customers: list[str], item: str
 ) -> dict:
@@ -137,22 +143,26 @@ def time_level(
 	missing = level - total_requests()
 	generated = bulk_data.make_refunds(missing, bulk_data.ensure_masters()) if missing > 0 else None
 	frappe.set_user("Administrator")
-	samples, raise_s, approve_s = [], [], []
+	samples, raise_s, approve_s, cpu_s, reads = [], [], [], [], []
 	load_before = load()
 	for i in range(rounds + 1):  # the first round warms caches and is not counted
 		frappe.db.savepoint("round")
 		so = paid_order(f, customers[i % len(customers)], item)
-		t0 = time.perf_counter()
+		handler_before = handler_reads()
+		c0, t0 = time.process_time(), time.perf_counter()
 		name = raise_request(f, so.name, sales_user)
 		t1 = time.perf_counter()
 		approve(name, approver)
-		t2 = time.perf_counter()
+		c2, t2 = time.process_time(), time.perf_counter()
+		handler_after = handler_reads()
 		frappe.set_user("Administrator")
 		frappe.db.rollback(save_point="round")
 		if i:
 			samples.append(t2 - t0)
 			raise_s.append(t1 - t0)
 			approve_s.append(t2 - t1)
+			cpu_s.append(c2 - c0)
+			reads.append({k: handler_after[k] - handler_before[k] for k in handler_after})
 	frappe.db.rollback()
 	return {
 		"existing_refunds": total_requests(),
@@ -162,6 +172,9 @@ def time_level(
 		"per_refund": quantiles(samples),
 		"raise_and_submit": quantiles(raise_s),
 		"approve_and_post": quantiles(approve_s),
+		"python_cpu": quantiles(cpu_s),
+		# rows MariaDB read for one refund (this connection): full-scan reads are Handler_read_rnd_next
+		"db_rows_read_median": {k: statistics.median(r[k] for r in reads) for k in reads[0]},
 		"load_avg_before": load_before,
 		"load_avg_after": load(),
 	}
@@ -187,18 +200,21 @@ def explain_at_level(f) -> dict:
 
 
 def queue_state() -> dict:
+	"""Jobs waiting in the site's queues (by site) and the workers listening on them."""
 	from frappe.utils.background_jobs import get_queue_list, get_redis_conn
 	from rq import Queue, Worker
 
 	conn = get_redis_conn()
-	queues = {}
+	queues, workers = {}, set()
 	for qname in get_queue_list(build_queue_name=True):
-		jobs = Queue(qname, connection=conn).jobs
-		queues[qname] = [j.kwargs.get("site") for j in jobs]
-	return {"queues": queues, "workers": [w.name for w in Worker.all(connection=conn)]}
+		queue = Queue(qname, connection=conn)
+		queues[qname] = [j.kwargs.get("site") for j in queue.jobs]
+		workers.update(w.name for w in Worker.all(queue=queue))
+	return {"queues": queues, "workers": sorted(workers)}
 
 
 def check_queue_is_ours(state: dict):
+	"""Our worker would run whatever waits in the short queue: refuse when that is another site's."""
 	foreign = {
 		q: sites
 		for q, sites in state["queues"].items()
@@ -206,7 +222,9 @@ def check_queue_is_ours(state: dict):
 	}
 	if state["workers"] or foreign:
 		sys.exit(
-			f"Refusing to start a worker: other workers {state['workers']} or other sites' short jobs {foreign}"
+			f"Refusing to start a worker: workers {state['workers']} already listen, or other sites' jobs wait in "
+			f"the short queue {foreign}. On a shared bench give this site its own queues: "
+			"bench --site SITE set-config bench_id SOMETHING"
 		)
 
 
@@ -233,22 +251,14 @@ def descendants(pid: int) -> list[int]:
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
+	"""A real RQ worker on the site's short queue (benchmarks/site_worker.py: `bench worker`, with
+	the queue names of the site's own bench_id when it has one)."""
 	sites = os.path.abspath(os.environ.get("FRAPPE_SITES_PATH", "."))
 	env = {
 		**os.environ,
 		"PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])),
 	}
-	cmd = [
-		sys.executable,
-		"-m",
-		"frappe.utils.bench_helper",
-		"frappe",
-		"--site",
-		frappe.local.site,
-		"worker",
-		"--queue",
-		"short",
-	]
+	cmd = [sys.executable, str(HERE / "site_worker.py"), frappe.local.site, "short"]
 	return subprocess.Popen(
 		cmd, cwd=sites, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
 	)
@@ -256,16 +266,15 @@ def start_worker(log_path: Path) -> subprocess.Popen:
 
 def wait_until_idle(worker: subprocess.Popen, timeout: float = 1800) -> float:
 	"""Until our worker is registered, its queue is empty and it is not busy; seconds waited."""
-	from frappe.utils.background_jobs import get_queue, get_redis_conn
+	from frappe.utils.background_jobs import get_queue
 	from rq import Worker
 
-	conn = get_redis_conn()
 	queue = get_queue("short")
 	start = time.perf_counter()
 	while time.perf_counter() - start < timeout:
 		if worker.poll() is not None:
 			sys.exit("the worker exited; see benchmarks/results/scale_worker.log")
-		workers = Worker.all(connection=conn)
+		workers = Worker.all(queue=queue)
 		if workers and queue.count == 0 and all(w.get_state() == "idle" for w in workers):
 			return time.perf_counter() - start
 		time.sleep(0.5)
@@ -379,8 +388,10 @@ def main():
 	item = f.make_item(stock_qty=100000)
 	frappe.db.commit()
 
-	result = {"site": frappe.local.site, "frappe": frappe.__version__, "cpus": os.cpu_count()}
 	out = Path(args.out)
+	# a part skipped keeps its figures from the previous run
+	result = json.loads(out.read_text()) if out.exists() and (args.skip_levels or args.skip_bulk) else {}
+	result.update({"site": frappe.local.site, "frappe": frappe.__version__, "cpus": os.cpu_count()})
 	if not args.skip_levels:
 		levels = [int(x) for x in args.levels.split(",")]
 		if total_requests() > levels[0]:
