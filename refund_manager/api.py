@@ -1,14 +1,15 @@
 """Whitelisted entry points of refund_manager."""
 
 import json
+import math
 
 import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.model.mapper import get_mapped_doc
-from frappe.utils import cint, escape_html
+from frappe.utils import cint, escape_html, flt
 
-from refund_manager import order_facts
+from refund_manager import breakdown, order_facts
 from refund_manager.core.quantities import refundable_qty
 
 SOURCE_DOCTYPES = ("Sales Order", "Delivery Note", "Sales Invoice")
@@ -88,6 +89,124 @@ def get_refundable_quantities(
 			RefundSourceError,
 		)
 	return {name: refundable_qty(line, bool(cint(return_goods))) for name, line in facts.order_lines.items()}
+
+
+@frappe.whitelist()
+def preview_refund(
+	refund_request: str | None = None,
+	sales_order: str | None = None,
+	items: str | list | None = None,
+	refund_reason: str | None = None,
+	return_goods: int | str | None = None,
+	refund_type: str | None = None,
+) -> dict:
+	"""The breakdown of a refund before anything is saved: line amounts, taxes, shipping, each
+	deduction with its reason, the net refund, the policy and what it says. Writes nothing.
+
+	Either a draft `refund_request` (its saved values, changed by any argument given) or a
+	`sales_order` with `items` as [{"sales_order_item": ..., "qty": ...}] (every refundable line
+	when omitted). An over-refund or a wrong line is answered with the same message as on save.
+	"""
+	if refund_request:
+		doc = _draft_for_preview(refund_request)
+	elif sales_order:
+		doc = _order_for_preview(sales_order)
+	else:
+		frappe.throw(_("Give a Refund Request or a Sales Order to preview."), RefundSourceError)
+	if doc.docstatus == 0:
+		_set_preview_header(doc, refund_reason, refund_type, return_goods)
+	if doc.docstatus == 0:
+		if items is not None:
+			_set_preview_items(doc, items)
+		doc.compute_refund()
+		doc.check_policy_rules(enforce=False)
+		doc.set_risk_flags()
+	result = breakdown.of_request(doc)
+	result["policy_violations"] = [v for v in (doc.policy_violations or "").split("\n") if v]
+	result["risk_flags"] = [v for v in (doc.risk_flags or "").split("\n") if v]
+	return result
+
+
+def _set_preview_header(doc: Document, refund_reason, refund_type, return_goods):
+	if refund_reason is not None:
+		if not isinstance(refund_reason, str) or not frappe.db.exists("Refund Reason", refund_reason):
+			frappe.throw(
+				_("Refund Reason {0} does not exist.").format(frappe.bold(escape_html(str(refund_reason)))),
+				RefundSourceError,
+			)
+		doc.refund_reason = refund_reason
+	if refund_type is not None:
+		if refund_type not in ("Return", "Price Adjustment"):
+			frappe.throw(
+				_("Refund type must be Return or Price Adjustment, not {0}.").format(
+					frappe.bold(escape_html(str(refund_type)))
+				),
+				RefundSourceError,
+			)
+		doc.refund_type = refund_type
+	if return_goods is not None:
+		doc.return_goods = cint(return_goods)
+
+
+def _draft_for_preview(name: str) -> Document:
+	if not isinstance(name, str) or not frappe.db.exists("Refund Request", name):
+		frappe.throw(
+			_("Refund Request {0} does not exist.").format(frappe.bold(escape_html(str(name)))), RefundSourceError
+		)
+	doc = frappe.get_doc("Refund Request", name)
+	if not (doc.has_permission("read") or frappe.has_website_permission(doc)):
+		frappe.throw(_("Not permitted to read Refund Request {0}.").format(frappe.bold(name)), frappe.PermissionError)
+	if doc.docstatus != 0:
+		return doc  # approved or cancelled: its breakdown as it stands
+	doc.load_doc_before_save()  # so fee rows edited earlier count as saved, not as new edits
+	return doc
+
+
+def _order_for_preview(sales_order: str) -> Document:
+	if not isinstance(sales_order, str) or not frappe.db.exists("Sales Order", sales_order):
+		frappe.throw(
+			_("Sales Order {0} does not exist.").format(frappe.bold(escape_html(str(sales_order)))),
+			RefundSourceError,
+		)
+	order = frappe.get_doc("Sales Order", sales_order)
+	if not (order.has_permission("read") or frappe.has_website_permission(order)):
+		frappe.throw(_("Not permitted to read Sales Order {0}.").format(frappe.bold(sales_order)), frappe.PermissionError)
+	return make_refund_request(sales_order)
+
+
+def _set_preview_items(doc: Document, items: str | list):
+	try:
+		rows = frappe.parse_json(items) if isinstance(items, str) else items
+	except ValueError:
+		rows = None
+	if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+		frappe.throw(_("Items must be a list of order lines with quantities."), RefundSourceError)
+	known = {d.sales_order_item: d for d in doc.items}
+	chosen = []
+	for idx, row in enumerate(rows, start=1):
+		line = row.get("sales_order_item")
+		qty = row.get("qty")
+		if not isinstance(line, str) or line not in known:
+			frappe.throw(
+				_("Row #{0}: {1} is not a refundable line of Sales Order {2}.").format(
+					idx, frappe.bold(escape_html(str(line))), frappe.bold(doc.sales_order)
+				),
+				RefundSourceError,
+			)
+		if isinstance(qty, bool) or not isinstance(qty, int | float | str):
+			frappe.throw(_("Row #{0}: quantity must be a number.").format(idx), RefundSourceError)
+		try:
+			qty = float(qty)
+		except ValueError:
+			qty = math.nan
+		if not math.isfinite(qty):
+			frappe.throw(_("Row #{0}: quantity must be a number.").format(idx), RefundSourceError)
+		d = known[line]
+		d.qty = flt(qty)
+		if "rate" in row and doc.refund_type == "Price Adjustment":
+			d.rate = flt(row.get("rate"))
+		chosen.append(d)
+	doc.set("items", chosen)
 
 
 def _sales_order_of(source_doctype: str, source_name: str) -> str:
@@ -171,8 +290,10 @@ def fill_refund_request(doc: Document, source_doctype: str):
 		d.qty = d.max_refundable_qty
 	doc.delivery_note = doc.delivery_note or _first_parent(doc, "delivery_note_item", "Delivery Note Item")
 	doc.sales_invoice = doc.sales_invoice or _first_parent(doc, "sales_invoice_item", "Sales Invoice Item")
+	doc.select_refund_policy()
 	doc.set_defaults()
 	doc.calculate_totals(facts)
+	doc.apply_policy_fees(facts)  # the policy's fee rows show before the first save
 
 
 def _refundable_rows(doc: Document, facts: order_facts.OrderFacts) -> list:

@@ -8,8 +8,11 @@ offers each role its actions; its transition conditions read `approval_level`. T
 - checks transitions: evidence before leaving Draft, a rejection reason, a new comment or file
   before an appeal, no submit or cancel around the workflow;
 - keeps the response time (`core.sla`): due per approval level, paused while rejected, and the
-  hourly escalation of breached requests.
-The approval fields belong to this module: values a client sends for them are ignored.
+  hourly escalation of breached requests;
+- stamps the milestones the reports measure: `requested_on` (first left Draft), `approved_on`
+  (reached the approved, submitted state); `refunded_on` is stamped by the controller once the
+  postings have made the request Refunded.
+The approval fields and the milestones belong to this module: values a client sends for them are ignored.
 """
 
 import frappe
@@ -50,6 +53,10 @@ APPROVAL_FIELDS = (
 	"sla_status",
 	"escalated",
 )
+
+# When the request first left Draft, was approved, was refunded: set by the app only, with or
+# without an active workflow (the reports measure hours between them).
+MILESTONE_FIELDS = ("requested_on", "approved_on", "refunded_on")
 
 
 class ApprovalError(frappe.ValidationError):
@@ -95,11 +102,13 @@ def docstatus_of(workflow, state: str) -> int | None:
 
 def validate(doc: Document):
 	"""Called from RefundRequest.validate once totals are known."""
+	before = doc.get_doc_before_save()
+	keep_fields(doc, before, MILESTONE_FIELDS)
 	workflow = active_workflow()
 	if not workflow:
+		stamp_direct_submit(doc)
 		return
-	before = doc.get_doc_before_save()
-	keep_approval_fields(doc, before)
+	keep_fields(doc, before, APPROVAL_FIELDS)
 	old, new = state_of(before, workflow), state_of(doc, workflow)
 	if doc.docstatus == 1 and docstatus_of(workflow, new) != 1:
 		frappe.throw(
@@ -128,16 +137,41 @@ def validate(doc: Document):
 			doc.rejection_reason = None
 		if new not in PENDING_STATES and new != REJECTED:
 			doc.sla_status = None  # decided: no longer timed
+		stamp_milestones(doc, workflow, old, new)
 
 
-def keep_approval_fields(doc: Document, before: Document | None):
+def keep_fields(doc: Document, before: Document | None, fieldnames: tuple[str, ...]):
+	"""What the app set stays as saved (a new request starts from the defaults)."""
 	meta = frappe.get_meta(DOCTYPE)
-	for fieldname in APPROVAL_FIELDS:
+	for fieldname in fieldnames:
 		if before:
 			doc.set(fieldname, before.get(fieldname))
 		else:
 			df = meta.get_field(fieldname)
 			doc.set(fieldname, cint(df.default) if df.fieldtype in ("Int", "Check") else None)
+
+
+def stamp_milestones(doc: Document, workflow, old: str, new: str):
+	"""A transition: the first one out of Draft is the request; reaching a submitted state, the approval."""
+	now = now_datetime()
+	if old == DRAFT and not doc.requested_on:
+		doc.requested_on = now
+	if docstatus_of(workflow, new) == 1:
+		doc.approved_on = now
+
+
+def stamp_direct_submit(doc: Document):
+	"""No active workflow: submitting is asking and approving at once."""
+	if doc.docstatus == 1:
+		now = now_datetime()
+		doc.requested_on = doc.requested_on or now
+		doc.approved_on = now
+
+
+def stamp_refunded(doc: Document):
+	"""After posting (before_submit): money went back to the customer."""
+	if doc.status == "Refunded" and not doc.refunded_on:
+		doc.refunded_on = now_datetime()
 
 
 def leave_draft(doc: Document, workflow, new: str):
@@ -239,23 +273,34 @@ def before_cancel(doc: Document):
 		)
 
 
-def submitted_by_workflow(doc: Document, permtype: str, user: str | None = None) -> bool:
-	"""True when the workflow offers the session user the transition that submits `doc`.
+def permitted_by_workflow(doc: Document, permtype: str, user: str | None = None) -> bool:
+	"""True when `doc` is making a transition the workflow offers the session user: the transition
+	(its role, condition and self-approval rule) is then the permission to write or submit.
 
-	Auto-approval submits a request as the Sales User who submitted it for approval, although that
-	role has no submit permission: the workflow's transition (role, condition, self-approval) is
-	the permission. Anything else still needs the doctype's submit permission.
+	- Auto-approval submits a request as the Sales User who submitted it for approval, although
+	  that role has no submit permission.
+	- A portal customer (role Customer: read and print only) submits their own request for
+	  approval, or appeals its rejection, from the portal.
+	Only a transition out of a draft state counts, and only when nothing but the workflow state
+	differs from the stored request (as `apply_workflow` does it): any other change still needs
+	the doctype's own write permission.
 	"""
-	if permtype != "submit" or doc.docstatus != 1 or doc.is_new():
+	if permtype not in ("write", "submit") or doc.is_new() or doc.docstatus not in (0, 1):
 		return False
 	if user and user != frappe.session.user:
 		return False
 	workflow = active_workflow()
-	before = doc.get_doc_before_save()
-	if not workflow or not before or before.docstatus != 0:
+	if not workflow:
 		return False
 	target = state_of(doc, workflow)
-	if docstatus_of(workflow, target) != 1:
+	if docstatus_of(workflow, target) != doc.docstatus or (permtype == "submit" and doc.docstatus != 1):
+		return False
+	before = doc.get_doc_before_save() or stored_request(doc.name)
+	if not before or before.docstatus != 0 or state_of(before, workflow) == target:
+		return False
+	if not only_workflow_state_changed(before, doc, workflow):
+		return False
+	if not frappe.has_permission(DOCTYPE, "read", before):
 		return False
 	return any(
 		t.next_state == target and has_approval_access(frappe.session.user, before, t)
@@ -263,12 +308,33 @@ def submitted_by_workflow(doc: Document, permtype: str, user: str | None = None)
 	)
 
 
+def stored_request(name: str) -> Document | None:
+	try:
+		return frappe.get_doc(DOCTYPE, name)
+	except frappe.DoesNotExistError:
+		frappe.clear_last_message()
+		return None
+
+
+def only_workflow_state_changed(before: Document, doc: Document, workflow) -> bool:
+	from frappe.core.doctype.version.version import get_diff
+
+	diff = get_diff(before, doc)
+	if not diff:
+		return True
+	changed = {row[0] for row in diff.changed}
+	allowed = {workflow.workflow_state_field, "docstatus"}  # docstatus follows the state (checked above)
+	return not (diff.added or diff.removed or diff.row_changed) and changed <= allowed
+
+
 # ------------------------------------------------------------------ routing
 
 
 def current_route(doc: Document, settings: Document | None = None) -> routing.Route:
 	settings = settings or frappe.get_cached_doc("Refund Settings")
-	return routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	route = routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	# the refund policy's risk flags (frequency, amount) send the request to a person
+	return routing.for_manual_review(route) if cint(doc.get("manual_review")) else route
 
 
 def route_of(doc: Document) -> routing.Route:
@@ -430,7 +496,11 @@ def escalate_breached_requests():
 
 def escalation_users() -> list[str]:
 	"""Enabled System Users holding the escalation role of Refund Settings."""
-	role = frappe.get_cached_doc("Refund Settings").escalation_role or "Refund Manager"
+	return users_with_role(frappe.get_cached_doc("Refund Settings").escalation_role or "Refund Manager")
+
+
+def users_with_role(role: str) -> list[str]:
+	"""Enabled System Users holding `role` (Administrator and Guest left out), by name."""
 	has_role, user = DocType("Has Role"), DocType("User")
 	return (
 		frappe.qb.from_(has_role)

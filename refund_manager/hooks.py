@@ -26,3 +26,20 @@ before_uninstall = "refund_manager.install.before_uninstall"
 
 # Pending Refund Requests past their response time are escalated (assigned, marked, notified).
 scheduler_events = {"hourly": ["refund_manager.approval.escalate_breached_requests"]}
+
+# ------------------------------------------------------------------ customer portal
+# Portal customers (role Customer, linked to a customer as a Portal User or through a Contact)
+# see their own customers' requests only; desk roles are not restricted (refund_manager.permissions).
+has_permission = {"Refund Request": "refund_manager.permissions.has_permission"}
+permission_query_conditions = {"Refund Request": "refund_manager.permissions.get_permission_query_conditions"}
+has_website_permission = {"Refund Request": "refund_manager.permissions.has_website_permission"}
+
+standard_portal_menu_items = [
+	{"title": "My Refunds", "route": "/refunds", "reference_doctype": "Refund Request", "role": "Customer"},
+]
+
+# /refunds (list, www/refunds/index), /refunds/new (raise), /refunds/<name> (one request)
+website_route_rules = [
+	{"from_route": "/refunds/new", "to_route": "refunds/new"},
+	{"from_route": "/refunds/<name>", "to_route": "refunds/refund"},
+]

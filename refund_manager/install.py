@@ -64,6 +64,7 @@ def after_migrate():
 
 def before_uninstall():
 	remove_workflow()
+	remove_portal_menu()
 	remove_custom_fields()
 	remove_roles()
 
@@ -135,6 +136,17 @@ def remove_custom_fields():
 		frappe.clear_cache(doctype=doctype)
 
 
+def remove_portal_menu():
+	"""The "My Refunds" portal menu item (Frappe adds the hook's items on install and migrate)."""
+	routes = {item["route"] for item in frappe.get_hooks("standard_portal_menu_items", app_name="refund_manager")}
+	settings = frappe.get_single("Portal Settings")
+	rows = [d for d in settings.menu if d.route in routes and d.reference_doctype == "Refund Request"]
+	for row in rows:
+		settings.remove(row)
+	if rows:
+		settings.save(ignore_permissions=True)
+
+
 def remove_roles():
 	for role in ROLES:
 		if not frappe.db.exists("Role", role):
@@ -164,6 +176,9 @@ WORKFLOW_FINGERPRINT_KEY = "refund_manager_workflow_fingerprint"
 
 REQUESTER_ROLES = ("Sales User", "Sales Manager", "Refund Approver", "Refund Manager")
 APPELLANT_ROLES = ("Sales User", "Sales Manager")
+# ERPNext's portal role: a customer submits their own request for approval and appeals a rejection
+# from the portal (refund_manager.portal); they edit nothing, so no state's edit role is theirs
+PORTAL_ROLES = ("Customer",)
 
 # Workflow Document State fields and Workflow Transition fields compared to tell our workflow
 # from one an administrator has edited.
@@ -207,12 +222,12 @@ def workflow_spec() -> dict:
 	transitions = [
 		*(
 			transition(wf.DRAFT, wf.SUBMIT_FOR_APPROVAL, wf.PENDING_APPROVAL, role, condition="doc.approval_level >= 1")
-			for role in REQUESTER_ROLES
+			for role in REQUESTER_ROLES + PORTAL_ROLES
 		),
 		# auto-approval: the rule decided, so reaching Approved (docstatus 1) needs no approver
 		*(
 			transition(wf.DRAFT, wf.SUBMIT_FOR_APPROVAL, wf.APPROVED, role, condition="doc.approval_level == 0")
-			for role in REQUESTER_ROLES
+			for role in REQUESTER_ROLES + PORTAL_ROLES
 		),
 		transition(wf.PENDING_APPROVAL, wf.APPROVE, wf.APPROVED, "Refund Approver", 0, "doc.approval_level == 1"),
 		transition(
@@ -221,7 +236,7 @@ def workflow_spec() -> dict:
 		transition(wf.PENDING_APPROVAL, wf.REJECT, wf.REJECTED, "Refund Approver"),
 		transition(wf.PENDING_FINANCE_APPROVAL, wf.APPROVE, wf.APPROVED, "Refund Manager", 0),
 		transition(wf.PENDING_FINANCE_APPROVAL, wf.REJECT, wf.REJECTED, "Refund Manager"),
-		*(transition(wf.REJECTED, wf.APPEAL, wf.PENDING_APPROVAL, role) for role in APPELLANT_ROLES),
+		*(transition(wf.REJECTED, wf.APPEAL, wf.PENDING_APPROVAL, role) for role in APPELLANT_ROLES + PORTAL_ROLES),
 		transition(wf.APPROVED, wf.CANCEL, wf.CANCELLED, "Refund Manager"),
 	]
 	return {

@@ -28,7 +28,8 @@ class PricedLine:
 	uom: str
 	warehouse: str | None
 	rate: float
-	unit_tax: float
+	unit_tax: float  # all the order's taxes and charges per unit, shipping included
+	unit_shipping: float = 0.0  # of which shipping charges
 
 
 @dataclass
@@ -44,6 +45,7 @@ class OrderFacts:
 	billed: float = 0.0
 	paid: float = 0.0
 	refunded_elsewhere: float = 0.0
+	shipping_account: str | None = None  # the account of the order's shipping charges
 
 	@property
 	def order_lines(self) -> dict[str, OrderLine]:
@@ -66,6 +68,7 @@ def load(sales_order: str, exclude_request: str | None = None, for_update: bool 
 	)
 	refunded_qty, facts.refunded_elsewhere = _refunded_by_requests(sales_order, exclude_request, for_update)
 	returns = _returns(sales_order, for_update)
+	shipping_total, facts.shipping_account = _shipping_charges(sales_order, header.company)
 	for item in _order_items(sales_order, for_update):
 		facts.lines[item.name] = PricedLine(
 			line=OrderLine(
@@ -84,6 +87,7 @@ def load(sales_order: str, exclude_request: str | None = None, for_update: bool 
 			unit_tax=unit_taxes(
 				flt(item.net_amount), flt(item.qty), flt(header.net_total), flt(header.total_taxes_and_charges)
 			),
+			unit_shipping=unit_taxes(flt(item.net_amount), flt(item.qty), flt(header.net_total), shipping_total),
 		)
 	facts.billed, facts.paid = _billed_and_paid(sales_order, flt(header.advance_paid), for_update)
 	return facts
@@ -126,6 +130,26 @@ def _order_header(sales_order: str, for_update: bool):
 	)
 	rows = _locking(query, for_update).run(as_dict=True)
 	return rows[0] if rows else None
+
+
+def _shipping_charges(sales_order: str, company: str) -> tuple[float, str | None]:
+	"""The order's charges booked to a Shipping Rule account of its company, and that account."""
+	tax = frappe.qb.DocType("Sales Taxes and Charges")
+	rule = frappe.qb.DocType("Shipping Rule")
+	rows = (
+		frappe.qb.from_(tax)
+		.select(tax.account_head, tax.tax_amount)
+		.where(
+			(tax.parenttype == "Sales Order")
+			& (tax.parent == sales_order)
+			& tax.account_head.isin(
+				frappe.qb.from_(rule).select(rule.account).where(rule.company == company).distinct()
+			)
+		)
+		.orderby(tax.idx)
+		.run(as_dict=True)
+	)
+	return sum(flt(r.tax_amount) for r in rows), (rows[0].account_head if rows else None)
 
 
 def _locking(query, for_update: bool):

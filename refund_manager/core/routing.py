@@ -119,3 +119,8 @@ def check_rules(rules: Iterable[ApprovalRule]) -> list[Problem]:
 		else:
 			seen[key] = rule.order
 	return problems
+
+
+def for_manual_review(route: Route) -> Route:
+	"""A request flagged by its refund policy always goes to a person: never auto-approved."""
+	return route if route.level >= DEFAULT_LEVEL else Route(level=DEFAULT_LEVEL, rule=route.rule)

@@ -70,3 +70,62 @@ def rollback_after_test(site):
 	frappe.local.message_log = []
 	# a cached copy of what the test saved would outlive the rollback
 	frappe.clear_document_cache("Refund Settings", "Refund Settings")
+
+
+# ------------------------------------------------------------------ a served site (portal tests)
+
+
+def _free_port() -> int:
+	import socket
+
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served_site(site):
+	"""`frappe serve` for FRAPPE_SITE on a free port, in a subprocess with this process's PYTHONPATH
+	(so it runs the code under test); yields its base URL and stops it at the end of the session."""
+	import subprocess
+	import sys
+	import tempfile
+	import time
+
+	import requests
+
+	port = _free_port()
+	sites_path = os.path.abspath(os.environ.get("FRAPPE_SITES_PATH", "."))
+	log = tempfile.NamedTemporaryFile(prefix="refund_manager_serve_", suffix=".log", delete=False)
+	command = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", site]
+	command += ["serve", "--port", str(port), "--noreload"]
+	server = subprocess.Popen(command, cwd=sites_path, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+	base_url = f"http://127.0.0.1:{port}"
+	deadline = time.monotonic() + 120
+	while True:
+		try:
+			if requests.get(f"{base_url}/api/method/ping", timeout=5).status_code == 200:
+				break
+		except requests.ConnectionError:
+			pass
+		if server.poll() is not None or time.monotonic() > deadline:
+			server.kill()
+			pytest.fail(f"frappe serve did not start for {site} (log: {log.name})")
+		time.sleep(0.5)
+	yield base_url
+	server.terminate()
+	try:
+		server.wait(timeout=20)
+	except subprocess.TimeoutExpired:
+		server.kill()
+
+
+@pytest.fixture(scope="session")
+def portal_world(company, served_site):
+	"""Two portal customers with users and paid orders, committed for the served site to see;
+	removed (cancelled and deleted) at the end of the session."""
+	from tests.integration import portal_world as world_module
+
+	world = world_module.build()
+	yield world
+	world_module.remove(world)

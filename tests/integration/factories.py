@@ -247,6 +247,31 @@ def pay(doctype: str, name: str, amount: float | None = None):
 	return pe
 
 
+# sold() takes deliver / bill / pay as flags: these names reach the functions inside it
+_deliver, _bill, _pay = deliver, bill, pay
+
+
+def sold(
+	qty: float = 5,
+	rate: float = 100.0,
+	deliver: bool = True,
+	bill: bool = True,
+	pay: bool = True,
+	customer_group: str = CUSTOMER_GROUP,
+	item_group: str = ITEM_GROUP,
+	valuation_rate: float = 40,
+):
+	"""A new customer's one-line order, delivered, billed and paid unless told otherwise."""
+	customer = make_customer(customer_group=customer_group)
+	item = make_item(valuation_rate=valuation_rate, item_group=item_group)
+	so = make_sales_order(customer, [(item, qty, rate)])
+	dn = _deliver(so.name) if deliver else None
+	si = _bill(so.name) if bill else None
+	if pay and si:
+		_pay("Sales Invoice", si.name)
+	return frappe._dict(customer=customer, item=item, so=so, dn=dn, si=si)
+
+
 def return_delivery(delivery_note: str, qty_by_item: dict[str, float]):
 	"""A return Delivery Note made in ERPNext directly (outside this app)."""
 	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return

@@ -33,15 +33,7 @@ def documents_of(request: str) -> list[tuple[str, str, int]]:
 	return found
 
 
-def sold(qty=5, rate=100.0, deliver=True, bill=True, pay=True):
-	customer = f.make_customer()
-	item = f.make_item(valuation_rate=40)
-	so = f.make_sales_order(customer, [(item, qty, rate)])
-	dn = f.deliver(so.name) if deliver else None
-	si = f.bill(so.name) if bill else None
-	if pay and si:
-		f.pay("Sales Invoice", si.name)
-	return frappe._dict(customer=customer, item=item, so=so, dn=dn, si=si)
+sold = f.sold
 
 
 def request(so, qty, reason="Wrong Item", return_goods=None, fee=0.0):

@@ -15,7 +15,10 @@ class RefundDeduction(Document):
 
 		account: DF.Link
 		amount: DF.Currency
+		computed_amount: DF.Currency
+		deduction_type: DF.Literal["Other", "Restocking Fee", "Non-refundable Shipping"]
 		description: DF.Data
+		edited: DF.Check
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data

@@ -36,6 +36,7 @@ frappe.ui.form.on("Refund Request", {
 				"red"
 			);
 		}
+		show_policy_notes(frm);
 	},
 
 	before_workflow_action(frm) {
@@ -110,3 +111,27 @@ frappe.ui.form.on("Refund Request", {
 			});
 	},
 });
+
+// What the refund policy says about this request (texts come escaped from the server).
+function show_policy_notes(frm) {
+	const lines = (text) => (text || "").split("\n").filter(Boolean).join("<br>");
+	if (frm.doc.policy_violations) {
+		const overridden = frm.doc.policy_override && frm.doc.overridden_by;
+		frm.dashboard.add_comment(
+			(overridden
+				? __("Policy overridden by {0}:", [frappe.utils.escape_html(frm.doc.overridden_by)])
+				: __("Breaks its refund policy:")) +
+				"<br>" +
+				lines(frm.doc.policy_violations),
+			overridden ? "blue" : "red",
+			true
+		);
+	}
+	if (frm.doc.manual_review) {
+		frm.dashboard.add_comment(
+			__("Flagged for manual review:") + "<br>" + lines(frm.doc.risk_flags),
+			"orange",
+			true
+		);
+	}
+}

@@ -4,11 +4,13 @@
 from contextlib import contextmanager
 
 import frappe
+import frappe.permissions
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, escape_html, flt
 
-from refund_manager import approval, order_facts, posting
+from refund_manager import approval, order_facts, policies, posting
+from refund_manager.core import policy as policy_rules
 from refund_manager.core.amounts import PricedRow, check_amounts, compute_totals, refundable_amount
 from refund_manager.core.problems import Problem
 from refund_manager.core.quantities import RequestedRow, check_rows, refundable_qty
@@ -31,6 +33,14 @@ class RefundAmountError(RefundRequestError):
 
 
 class MissingEvidenceError(RefundRequestError):
+	pass
+
+
+class PolicyViolationError(RefundRequestError):
+	"""The request breaks a rule of its Refund Policy and no Refund Manager has overridden it."""
+
+
+class PolicySetupError(RefundRequestError):
 	pass
 
 
@@ -78,12 +88,19 @@ class RefundRequest(Document):
 		feedback_rating: DF.Rating
 		items: DF.Table[RefundRequestItem]
 		items_total: DF.Currency
+		manual_review: DF.Check
 		matched_rule: DF.Data | None
 		mode_of_payment: DF.Link | None
 		naming_series: DF.Literal["RFR-.YYYY.-"]
+		overridden_by: DF.Link | None
+		overridden_violations: DF.SmallText | None
+		override_justification: DF.SmallText | None
+		policy_override: DF.Check
+		policy_violations: DF.SmallText | None
 		posting_date: DF.Date
 		postings: DF.Table[RefundPosting]
 		refund_amount: DF.Currency
+		refund_policy: DF.Link | None
 		refund_reason: DF.Link
 		refund_type: DF.Literal["Return", "Price Adjustment"]
 		refunded_on: DF.Datetime | None
@@ -92,8 +109,10 @@ class RefundRequest(Document):
 		requested_on: DF.Datetime | None
 		return_goods: DF.Check
 		return_warehouse: DF.Link | None
+		risk_flags: DF.SmallText | None
 		sales_invoice: DF.Link | None
 		sales_order: DF.Link
+		shipping_amount: DF.Currency
 		sla_due_by: DF.Datetime | None
 		sla_status: DF.Literal["", "On Track", "Due Soon", "Breached", "Paused"]
 		status: DF.Literal[
@@ -161,26 +180,39 @@ class RefundRequest(Document):
 
 	def validate(self):
 		self.validate_order_access()
-		facts = self.load_order_facts(for_update=True)
+		self.compute_refund(for_update=True)
+		self.check_policy_rules()
+		self.set_risk_flags()
+		approval.validate(self)  # routing (risk flags force a person), workflow transition checks, SLA
+		self.set_status()
+
+	def compute_refund(self, for_update: bool = False):
+		"""Everything the breakdown shows, checked against the order; writes nothing.
+
+		`refund_manager.api.preview_refund` runs these steps alone, on a request not saved.
+		"""
+		facts = self.load_order_facts(for_update=for_update)
 		self.validate_sales_order(facts)
 		self.validate_refund_reason()
-		self.set_defaults()
 		self.validate_source_documents()
 		self.set_item_values(facts)
+		self.select_refund_policy()
+		self.set_defaults()
 		self.validate_price_adjustment(facts)
 		self.validate_quantities(facts)
 		self.calculate_totals(facts)
+		self.apply_policy_fees(facts)
 		self.validate_deductions()
 		self.validate_refund_amount(facts)
-		approval.validate(self)  # routing, workflow transition checks, SLA
-		self.set_status()
 
 	def on_update(self):
+		self.comment_policy_override()
 		approval.on_update(self)
 
 	def before_submit(self):
 		self.validate_evidence()
 		self.post_refund()
+		approval.stamp_refunded(self)
 
 	def before_cancel(self):
 		approval.before_cancel(self)
@@ -195,10 +227,17 @@ class RefundRequest(Document):
 		posting.post_refund(self)
 
 	def has_permission(self, permtype="read", *, debug=False, user=None) -> bool:
-		# auto-approval: the workflow's own transition lets a Sales User submit by rule
-		return super().has_permission(permtype, debug=debug, user=user) or approval.submitted_by_workflow(
-			self, permtype, user
-		)
+		"""Role permissions, or the workflow's own transition: it lets a Sales User submit by rule
+		(auto-approval) and a portal customer submit or appeal their request
+		(approval.permitted_by_workflow)."""
+		if self.flags.ignore_permissions:
+			return True
+		# quietly first: a refusal the workflow overrules must leave no "no access" message behind
+		if frappe.permissions.has_permission(
+			self.doctype, permtype, self, debug=debug, user=user, raise_exception=False
+		) or approval.permitted_by_workflow(self, permtype, user):
+			return True
+		return super().has_permission(permtype, debug=debug, user=user)  # refused: Frappe says why
 
 	# ------------------------------------------------------------------ loading
 
@@ -274,6 +313,10 @@ class RefundRequest(Document):
 
 	def set_defaults(self):
 		settings = frappe.get_cached_doc("Refund Settings")
+		if not self.mode_of_payment and self.refund_policy:
+			self.mode_of_payment = frappe.db.get_value(
+				"Refund Policy", self.refund_policy, "default_mode_of_payment"
+			)
 		if not self.mode_of_payment:
 			self.mode_of_payment = settings.default_mode_of_payment
 		if self.return_goods and not self.return_warehouse:
@@ -389,14 +432,195 @@ class RefundRequest(Document):
 		self.deductions_total = self._totals.deductions_total
 		self.refund_amount = self._totals.refund_amount
 		self.base_refund_amount = flt(self.refund_amount * flt(self.conversion_rate or 1), precision)
+		self.shipping_amount = flt(
+			sum(flt(d.qty) * self.unit_shipping(facts, d) for d in self.items), self.precision("shipping_amount")
+		)
+
+	@staticmethod
+	def unit_shipping(facts: order_facts.OrderFacts, row) -> float:
+		"""Of the unit taxes, the shipping charges' share (scaled like the taxes)."""
+		return RefundRequest.scaled_to_rate(facts, row, "unit_shipping")
 
 	@staticmethod
 	def unit_tax(facts: order_facts.OrderFacts, row) -> float:
 		"""The order line's taxes per unit, scaled to the rate given back (all of it on a return)."""
+		return RefundRequest.scaled_to_rate(facts, row, "unit_tax")
+
+	@staticmethod
+	def scaled_to_rate(facts: order_facts.OrderFacts, row, per_unit: str) -> float:
 		priced = facts.lines.get(row.sales_order_item)
 		if not priced or not priced.rate:
 			return 0.0
-		return priced.unit_tax * flt(row.rate) / priced.rate
+		return getattr(priced, per_unit) * flt(row.rate) / priced.rate
+
+	# ------------------------------------------------------------------ refund policy
+
+	def select_refund_policy(self):
+		"""The policy this request is judged by (recorded on it; see refund_manager.core.policy)."""
+		self._policy = policies.select_for(self) if self.items else None
+		self.refund_policy = self._policy.name if self._policy else None
+
+	def apply_policy_fees(self, facts: order_facts.OrderFacts):
+		"""Restocking fee and non-refundable shipping as deduction rows; hand edits by the right role kept."""
+		policy = self._policy
+		precision = self.precision("deductions_total")
+		computed = policy_rules.fees(
+			policy,
+			self.refund_reason,
+			bool(self.return_goods) and not self.is_price_adjustment(),
+			flt(self.items_total),
+			flt(self.shipping_amount),
+			precision,
+		)
+		before = self.get_doc_before_save()
+		saved = {d.name: d for d in before.deductions} if before else {}
+		rows = [
+			policy_rules.FeeRow(
+				d.deduction_type,
+				flt(d.amount),
+				# untouched rows repeat what was saved, or what the server computed for a new row
+				flt(saved[d.name].amount) if d.name in saved else flt(d.computed_amount),
+				bool(saved[d.name].edited) if d.name in saved else False,
+			)
+			for d in self.deductions
+			if d.deduction_type in policy_rules.FEE_TYPES
+		]
+		decisions, problems = policy_rules.merge_fee_rows(rows, computed, policies.may_edit_fees(), precision)
+		if problems:
+			frappe.throw(
+				_("Only a Refund Manager or Refund Approver may change the {0} set by Refund Policy {1}.").format(
+					_(problems[0].values["type"]), frappe.bold(self.refund_policy or "")
+				),
+				frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+		fees = {fee.deduction_type: fee for fee in computed}
+		kept = [d for d in self.deductions if d.deduction_type not in policy_rules.FEE_TYPES]
+		existing = {d.deduction_type: d for d in reversed(self.deductions)}
+		for decision in decisions:
+			row = existing.get(decision.deduction_type) or frappe.new_doc("Refund Deduction")
+			fee = fees.get(decision.deduction_type)
+			row.deduction_type = decision.deduction_type
+			row.amount = decision.amount
+			row.computed_amount = decision.computed
+			row.edited = int(decision.edited)
+			if fee:
+				row.description = policies.fee_description(policy.name, fee, self.currency)
+			row.account = self.fee_account(decision.deduction_type, facts) or row.account
+			kept.append(row)
+		if [id(d) for d in kept] != [id(d) for d in self.deductions]:
+			self.set("deductions", kept)
+		self.calculate_totals(facts)
+
+	def fee_account(self, deduction_type: str, facts: order_facts.OrderFacts) -> str | None:
+		if deduction_type == policy_rules.SHIPPING:
+			return facts.shipping_account
+		company_settings = frappe.get_cached_doc("Refund Settings").for_company(self.company)
+		account = company_settings.restocking_fee_account if company_settings else None
+		if not account:
+			frappe.throw(
+				_("Refund Policy {0} charges a restocking fee: set the Restocking Fee Account of company {1} in Refund Settings.").format(
+					frappe.bold(self.refund_policy), frappe.bold(self.company)
+				),
+				PolicySetupError,
+				title=_("Missing Setup"),
+			)
+		return account
+
+	def check_policy_rules(self, has_evidence: bool | None = None, enforce_evidence: bool = False, enforce: bool = True):
+		"""Broken rules are refused, named, unless a Refund Manager overrode them with a justification.
+
+		With `enforce=False` (a preview) they are only listed in `policy_violations`."""
+		self.keep_override_fields()
+		if not self._policy:
+			self.policy_violations = None
+			return
+		if has_evidence is None:
+			has_evidence = not self.is_new() and self.has_attachment()  # shown now, enforced on leaving Draft
+		self._policy_facts = policies.facts_of(self, self._policy, has_evidence)
+		problems = policy_rules.violations(self._policy, self._policy_facts)
+		self.policy_violations = "\n".join(
+			policies.violation_message(self._policy.name, p) for p in problems
+		) or None
+		if not enforce:
+			return
+		blocking = [p for p in problems if p.code != "evidence_missing" or enforce_evidence]
+		if self.policy_override:
+			self.record_override(problems)
+		covered = set((self.overridden_violations or "").split())
+		uncovered = [p for p in blocking if p.code not in covered]
+		if uncovered:
+			frappe.throw(
+				_("This request breaks Refund Policy {0}:").format(frappe.bold(escape_html(self._policy.name)))
+				+ "<br>"
+				+ "<br>".join(policies.violation_message(self._policy.name, p) for p in uncovered)
+				+ "<br>"
+				+ _("A Refund Manager can accept it with Override Policy and a written justification."),
+				PolicyViolationError,
+				title=_("Refund Policy"),
+			)
+
+	def keep_override_fields(self):
+		"""Who overrode and what is set by the server only; only a Refund Manager changes the override."""
+		before = self.get_doc_before_save()
+		self.overridden_by = before.overridden_by if before else None
+		self.overridden_violations = before.overridden_violations if before else None
+		changed = (
+			(cint(before.policy_override), before.override_justification or "")
+			if before
+			else (0, "")
+		) != (cint(self.policy_override), self.override_justification or "")
+		if changed and not policies.may_override():
+			frappe.throw(
+				_("Only a Refund Manager may override the refund policy."), frappe.PermissionError, title=_("Not Permitted")
+			)
+		self.flags.override_changed = changed
+		if not self.policy_override:
+			self.override_justification = None
+			self.overridden_by = None
+			self.overridden_violations = None
+
+	def record_override(self, problems):
+		codes = sorted({p.code for p in problems})
+		covered = set((self.overridden_violations or "").split())
+		if not self.flags.override_changed and set(codes) <= covered:
+			return
+		if not policies.may_override():
+			return  # the uncovered rules are refused by the caller
+		if not (self.override_justification or "").strip():
+			frappe.throw(
+				_("Write a justification to override Refund Policy {0}.").format(frappe.bold(self.refund_policy)),
+				PolicyViolationError,
+				title=_("Justification Required"),
+			)
+		self.overridden_by = frappe.session.user
+		self.overridden_violations = " ".join(sorted(covered | set(codes)))
+		self.flags.policy_override_recorded = True
+
+	def comment_policy_override(self):
+		if not self.flags.pop("policy_override_recorded", None):
+			return
+		self.add_comment(
+			"Comment",
+			_("Refund Policy {0} overridden by {1}. Rules: {2}. Justification: {3}").format(
+				escape_html(self.refund_policy or ""),
+				escape_html(frappe.utils.get_fullname(self.overridden_by)),
+				self.policy_violations or _("none broken now"),
+				escape_html(self.override_justification or ""),
+			),
+		)
+
+	def set_risk_flags(self):
+		"""Frequency and amount flags of the policy: the request goes to a person whatever the rules."""
+		flags = policy_rules.risk_flags(self._policy, self._policy_facts) if self._policy else []
+		self.risk_flags = "\n".join(policies.flag_message(self._policy.name, f, self.company_currency()) for f in flags) or None
+		self.manual_review = int(bool(flags))
+
+	def company_currency(self) -> str | None:
+		return frappe.get_cached_value("Company", self.company, "default_currency") if self.company else None
+
+	def has_attachment(self) -> bool:
+		return bool(frappe.db.exists("File", {"attached_to_doctype": self.doctype, "attached_to_name": self.name}))
 
 	def validate_deductions(self):
 		for d in self.deductions:
@@ -417,9 +641,14 @@ class RefundRequest(Document):
 		throw_problems(self, problems, RefundAmountError)
 
 	def validate_evidence(self):
+		"""Before approval: the policy's evidence rule (overridable) and the reason's (not)."""
+		has_evidence = self.has_attachment()
+		if not hasattr(self, "_policy"):
+			self.select_refund_policy()
+		self.check_policy_rules(has_evidence=has_evidence, enforce_evidence=True)
 		if not frappe.db.get_value("Refund Reason", self.refund_reason, "requires_evidence"):
 			return
-		if not frappe.db.exists("File", {"attached_to_doctype": self.doctype, "attached_to_name": self.name}):
+		if not has_evidence:
 			frappe.throw(
 				_("Refund Reason {0} requires evidence: attach a photo or document before submitting.").format(
 					frappe.bold(self.refund_reason)

@@ -13,6 +13,7 @@ from frappe.query_builder.functions import Sum
 from frappe.utils import flt
 
 from refund_manager.core.ledger import check_refund
+from refund_manager.reporting import company_currency, request_conditions
 
 DOCUMENT_COLUMNS = {
 	"Delivery Note": "stock_return",
@@ -55,7 +56,7 @@ def get_data(filters) -> list[dict]:
 	names = [r.name for r in requests]
 	gl = gl_by_request(filters)
 	documents = documents_by_request(names)
-	company_currency = frappe.get_cached_value("Company", filters.company, "default_currency") if filters.company else None
+	currency = company_currency(filters.company)
 	rows = []
 	for r in requests:
 		totals = gl.get(r.name, frappe._dict(money_out=0.0, party_net_credit=0.0))
@@ -73,36 +74,14 @@ def get_data(filters) -> list[dict]:
 				"given_back": check.given_back,
 				"difference": check.difference,
 				"flag": _("OK") if check.balanced else _("Does not add up"),
-				"company_currency": company_currency or frappe.get_cached_value("Company", r.company, "default_currency"),
+				"company_currency": currency or company_currency(r.company),
 			}
 		)
 	return rows
 
 
 def request_filters(rr, filters):
-	condition = rr.docstatus == 1
-	if filters.company:
-		condition &= rr.company == filters.company
-	if filters.from_date:
-		condition &= rr.posting_date >= filters.from_date
-	if filters.to_date:
-		condition &= rr.posting_date <= filters.to_date
-	if filters.customer:
-		condition &= rr.customer == filters.customer
-	if filters.refund_reason:
-		condition &= rr.refund_reason == filters.refund_reason
-	if filters.item_group:
-		rri = frappe.qb.DocType("Refund Request Item")
-		item = frappe.qb.DocType("Item")
-		in_group = (
-			frappe.qb.from_(rri)
-			.join(item)
-			.on(item.name == rri.item_code)
-			.select(rri.parent)
-			.where(item.item_group == filters.item_group)
-		)
-		condition &= rr.name.isin(in_group)
-	return condition
+	return request_conditions(rr, filters, rr.docstatus == 1)
 
 
 def get_requests(filters):
