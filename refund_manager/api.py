@@ -1,5 +1,6 @@
 """Whitelisted entry points of refund_manager."""
 
+import json
 import math
 
 import frappe
@@ -39,6 +40,7 @@ def make_refund_request(
 			_("{0} {1} does not exist.").format(_(source_doctype), frappe.bold(escape_html(str(source_name)))),
 			RefundSourceError,
 		)
+	target_doc = _target_doc(target_doc)
 	sales_order = _sales_order_of(source_doctype, source_name)
 
 	def postprocess(source, target):
@@ -47,6 +49,23 @@ def make_refund_request(
 	return get_mapped_doc(
 		source_doctype, source_name, _table_maps(source_doctype, sales_order), target_doc, postprocess
 	)
+
+
+def _target_doc(target_doc: str | dict | None) -> Document | None:
+	"""The open form the Desk maps into: a Refund Request, sent as JSON or as a dict."""
+	if target_doc in (None, "", {}):
+		return None
+	if isinstance(target_doc, str):
+		try:
+			target_doc = json.loads(target_doc)
+		except ValueError:
+			target_doc = None
+	if isinstance(target_doc, dict) and target_doc.get("doctype") == "Refund Request":
+		try:
+			return frappe.get_doc(target_doc)
+		except (TypeError, ValueError, AttributeError, KeyError):
+			pass  # fields of the wrong shape
+	frappe.throw(_("The form to fill in is not a Refund Request."), RefundSourceError)
 
 
 @frappe.whitelist()
@@ -58,8 +77,17 @@ def get_refundable_quantities(
 		frappe.throw(
 			_("Sales Order {0} does not exist.").format(frappe.bold(escape_html(sales_order))), RefundSourceError
 		)
+	from refund_manager.refund_manager.doctype.refund_request.refund_request import BLOCKED_ORDER_STATUSES
+
 	frappe.has_permission("Sales Order", "read", sales_order, throw=True)
 	facts = order_facts.load(sales_order, exclude_request=refund_request)
+	if facts.docstatus != 1 or facts.status in BLOCKED_ORDER_STATUSES:
+		frappe.throw(
+			_("Sales Order {0} must be submitted and not cancelled or closed (it is {1}).").format(
+				frappe.bold(sales_order), _(facts.status or "Draft")
+			),
+			RefundSourceError,
+		)
 	return {name: refundable_qty(line, bool(cint(return_goods))) for name, line in facts.order_lines.items()}
 
 

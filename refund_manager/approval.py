@@ -426,7 +426,13 @@ def reroute_drafts(settings: Document):
 @frappe.whitelist()
 def set_rejection_reason(name: str, reason: str) -> None:
 	"""Store why a pending request is about to be rejected (the form asks before Reject)."""
+	if not frappe.db.exists(DOCTYPE, name):
+		frappe.throw(
+			_("Refund Request {0} does not exist.").format(frappe.bold(frappe.utils.escape_html(name))),
+			frappe.DoesNotExistError,
+		)
 	doc = frappe.get_doc(DOCTYPE, name)
+	doc.check_permission("write")  # the reason is written to the request: only by whom may change it
 	reason = (reason or "").strip()
 	if not reason:
 		frappe.throw(_("Give a rejection reason."), RejectionReasonRequiredError)

@@ -61,8 +61,12 @@ def post_refund(doc) -> Plan:
 			for step in plan.steps:
 				BUILDERS[step](doc, plan, ctx)
 	except Exception as e:
-		frappe.db.rollback(save_point=savepoint)
+		if not isinstance(e, frappe.QueryDeadlockError):
+			# (a deadlock has already rolled back the whole transaction, this savepoint with it)
+			frappe.db.rollback(save_point=savepoint)
 		doc.set("postings", [])
+		if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
+			raise  # another transaction held the same rows: RefundRequest.save asks to try again
 		# deferred: the Error Log must outlive the rollback of the request that failed
 		frappe.log_error(
 			title=_("Refund {0} could not be posted").format(doc.name),
@@ -70,8 +74,8 @@ def post_refund(doc) -> Plan:
 			reference_name=doc.name,
 			defer_insert=True,
 		)
-		if isinstance(e, frappe.ValidationError | frappe.QueryDeadlockError | frappe.QueryTimeoutError):
-			raise  # a clear message already, or a conflict Frappe asks the user to retry
+		if isinstance(e, frappe.ValidationError):
+			raise  # a clear message already
 		frappe.throw(
 			_("Refund {0} could not be posted and nothing was written: {1}. The details are in the Error Log.").format(
 				frappe.bold(doc.name), escape_html(repr(e))

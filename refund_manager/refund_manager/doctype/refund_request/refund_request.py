@@ -1,6 +1,8 @@
 # Copyright (c) 2026, refund_manager developers
 # For license information, please see license.txt
 
+from contextlib import contextmanager
+
 import frappe
 import frappe.permissions
 from frappe import _
@@ -133,19 +135,51 @@ class RefundRequest(Document):
 		Every writer of an order's requests takes the order first, so two of them wait in turn
 		instead of deadlocking on each other's request rows (validate reads them with locks).
 		"""
-		if self.sales_order and not self.is_new():
-			order_facts.lock_sales_order(self.sales_order)
-			if order_facts.requests_changed_since_snapshot(self.sales_order):
-				frappe.throw(
-					_("Another refund on Sales Order {0} was saved at the same moment. Please try again.").format(
-						frappe.bold(self.sales_order)
-					),
-					RefundConflictError,
-					title=_("Try Again"),
-				)
-		return super().save(*args, **kwargs)
+		with database_conflicts_as_try_again(self):
+			if self.sales_order and not self.is_new():
+				order_facts.lock_sales_order(self.sales_order)
+				if order_facts.requests_changed_since_snapshot(self.sales_order):
+					frappe.throw(
+						_("Another refund on Sales Order {0} was saved at the same moment. Please try again.").format(
+							frappe.bold(self.sales_order)
+						),
+						RefundConflictError,
+						title=_("Try Again"),
+					)
+			return super().save(*args, **kwargs)
+
+	def insert(self, *args, **kwargs):
+		with database_conflicts_as_try_again(self):
+			return super().insert(*args, **kwargs)
+
+	def _validate_links(self):
+		"""Frappe's link check, after refusing values no document can be named: Frappe's own
+		"Could not find" message would show them unescaped (HTML typed into a link field)."""
+		refuse_unnamable_links(self)
+		super()._validate_links()
+
+	def load_doc_before_save(self, *, raise_exception: bool = False):
+		"""Frappe's, with this request's row locked but its child rows read without locks.
+
+		Frappe reads the saved copy with `SELECT ... FOR UPDATE` on every child table too. The
+		postings table of a request being approved is still empty, so that locking read takes the gap
+		at the end of the table's parent index, where every other refund's postings are inserted:
+		two approvals at once (any orders) then deadlock on it and on the naming series of the
+		documents they post. The child rows are only ever written through a save of this row, which
+		is locked here, so reading them plainly is safe while the snapshot is current: save() has
+		checked the order's requests against it, and when this row still differs, Frappe's own
+		locking read is used.
+		"""
+		if self.is_new():
+			return super().load_doc_before_save(raise_exception=raise_exception)
+		latest = frappe.db.get_value(self.doctype, self.name, ["modified", "docstatus"], as_dict=True, for_update=True)
+		before = frappe.get_doc(self.doctype, self.name) if latest else None
+		if not before or str(before.modified) != str(latest.modified) or before.docstatus != latest.docstatus:
+			return super().load_doc_before_save(raise_exception=raise_exception)
+		self._doc_before_save = before
 
 	def validate(self):
+		self.validate_order_access()
 		self.compute_refund(for_update=True)
 		self.check_policy_rules()
 		self.set_risk_flags()
@@ -224,6 +258,22 @@ class RefundRequest(Document):
 		return facts
 
 	# ------------------------------------------------------------------ validation steps
+
+	def validate_order_access(self):
+		"""Whoever raises a request, or moves it to another order, may read that order: a user
+		limited to some customers can neither refund another customer's order nor learn about it
+		from the messages. Approvers act on the request, not the order, and need no access to it."""
+		if self.flags.ignore_permissions or not self.sales_order:
+			return
+		if not (self.is_new() or self.has_value_changed("sales_order")):
+			return
+		if frappe.db.exists("Sales Order", self.sales_order) and not frappe.has_permission(
+			"Sales Order", "read", self.sales_order
+		):
+			frappe.throw(
+				_("You are not permitted to refund Sales Order {0}.").format(frappe.bold(escape_html(self.sales_order))),
+				frappe.PermissionError,
+			)
 
 	def validate_sales_order(self, facts: order_facts.OrderFacts):
 		if facts.docstatus != 1 or facts.status in BLOCKED_ORDER_STATUSES:
@@ -627,6 +677,39 @@ class RefundRequest(Document):
 	def items_precision(self, fieldname: str) -> int:
 		return cint(frappe.get_meta("Refund Request Item").get_field(fieldname).precision) or cint(
 			frappe.db.get_default("float_precision") or 3
+		)
+
+
+def refuse_unnamable_links(doc: RefundRequest):
+	"""Frappe refuses < and > in document names, so a link value holding them points nowhere."""
+	for d in (doc, *doc.get_all_children()):
+		for df in d.meta.get_link_fields() + d.meta.get_dynamic_link_fields():
+			value = d.get(df.fieldname)
+			if isinstance(value, str) and ("<" in value or ">" in value):
+				frappe.throw(
+					_("{0} {1} does not exist.").format(_(df.label), frappe.bold(escape_html(value))),
+					frappe.LinkValidationError,
+					title=_("Invalid Link"),
+				)
+
+
+@contextmanager
+def database_conflicts_as_try_again(doc: RefundRequest):
+	"""A deadlock or lock wait timeout against another transaction becomes a clear "try again".
+
+	Approvals of refunds on different orders lock neighbouring index ranges (the return documents'
+	lines of each order) and then naming series: MariaDB may find a deadlock and roll one of them
+	back whole. Nothing of it was kept, and the same action succeeds when repeated.
+	"""
+	try:
+		yield
+	except (frappe.QueryDeadlockError, frappe.QueryTimeoutError):
+		frappe.throw(
+			_("Refund Request {0} was not saved: another refund was changing the same records at the same moment, and nothing of this one was kept. Please try again.").format(
+				frappe.bold(escape_html(doc.name or _("(new)")))
+			),
+			RefundConflictError,
+			title=_("Try Again"),
 		)
 
 
