@@ -384,3 +384,11 @@ def test_refund_within_limits_submits_and_posts():
 	# approval posts return, credit note and payment (ledgers checked in test_postings)
 	assert frappe.db.get_value("Refund Request", doc.name, ["docstatus", "status"]) == (1, "Refunded")
 	assert [p.reference_doctype for p in doc.postings] == ["Delivery Note", "Sales Invoice", "Payment Entry"]
+
+
+@pytest.mark.parametrize("value", [{"": 0}, ["SO-1"], "<b>SO</b>"])
+def test_a_link_value_no_document_can_be_named_is_refused_plainly(value):
+	before = frappe.db.count("Refund Request")
+	with pytest.raises(frappe.LinkValidationError, match="does not exist"):
+		frappe.get_doc({"doctype": "Refund Request", "sales_order": value, "refund_reason": "Wrong Item", "items": []}).insert()
+	assert frappe.db.count("Refund Request") == before
