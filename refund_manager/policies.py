@@ -110,7 +110,8 @@ def candidate_of(doc) -> core.Candidate:
 
 
 def select_for(doc) -> core.Policy | None:
-	return core.select(policies_of(doc.company), candidate_of(doc))
+	policies = policies_of(doc.company)
+	return core.select(policies, candidate_of(doc)) if policies else None  # no groups read without policies
 
 
 def facts_of(doc, policy: core.Policy, has_evidence: bool | None = None) -> core.Facts:
