@@ -1,162 +1,151 @@
 """Large volumes of refunds for the benchmarks, written fast by direct inserts.
 
-These rows stand for refunds that already exist on a site: they are written straight into the
-tables (`frappe.db.bulk_insert`), without controllers, workflow or ERPNext documents, so that
-100,000 of them take about a minute instead of a day. What they hold is what the hot path and the
-reports read:
+The requests come from the app's own generator, `refund_manager.demo.insert_refund_requests`
+(after `make_demo`: the demo company, its customers, items and orders; every generated request
+points at a real demo order line, in every status, with milestones, SLA fields and ratings). That
+generator makes no postings; this module adds what the ledger side of the reports reads, for each
+generated request that was approved:
 
-- Refund Request (every status and workflow state, dates spread over the last 12 months, request,
-  approval and refund timestamps, ratings on some refunded ones), its items and its postings table;
-- GL Entries for the postings of approved refunds (credit note, payment, stock return), so the
-  Refund Ledger joins and sums real ledger rows; about one refund in 500 misses its payment's GL
-  rows and must come out flagged;
-- on a company of their own, `RM Bench Company` (customers, items and groups created once through
-  the ORM), so they never mix with the test company's books.
+- names in order of posting date, as a naming series gives them (the generator draws dates at
+  random; InnoDB keeps rows in name order, so this decides how a month's rows lie on disk);
+- its postings table (Refund Posting rows: return Delivery Note, Credit Note, Payment Entry for a
+  refund paid out; the Credit Note alone for a credit), naming vouchers `BENCH-DN-...`,
+  `BENCH-CN-...`, `BENCH-PE-...` that exist only in the ledger;
+- the GL Entries of those vouchers on the demo company's accounts (stock and cost of goods for
+  the return, sales, tax and the customer for the credit note, the customer and cash for the
+  payment; cancelled requests' entries marked cancelled). One refund in 500 has no GL rows for
+  its credit note and payment (as if cancelled by hand) and must come out flagged in Refund Ledger.
 
-Every generated name starts with BENCH (requests `RFR-BENCH-0000001`, vouchers `BENCH-CN-...`);
-`cleanup()` deletes exactly those rows. Timed refunds never come from here: the benchmarks post
-those through the app.
+These rows stand for refunds that already exist on a site: no controllers, workflow or ERPNext
+documents, so that 100,000 take a few minutes rather than a day. Timed refunds never come from
+here: the benchmarks post those through the app. `cleanup()` deletes exactly what was generated.
 
-    FRAPPE_SITE=refund.test ../env/bin/python /path/to/benchmarks/bulk_data.py --requests 10000
+    FRAPPE_SITE=refund.test ../env/bin/python /path/to/benchmarks/bulk_data.py --upto 100000
     FRAPPE_SITE=refund.test ../env/bin/python /path/to/benchmarks/bulk_data.py --cleanup
 """
 
 import argparse
 import os
-import random
 import sys
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import frappe
-from frappe.utils import add_days, getdate, nowdate
+from frappe.query_builder.functions import Count
+from frappe.utils import flt, getdate
 
-COMPANY = "RM Bench Company"
-ABBR = "RMBC"
-PREFIX = "RFR-BENCH-"
 VOUCHER_PREFIX = "BENCH-"
-CUSTOMER_GROUPS = ("RM Bench Retail", "RM Bench Wholesale", "RM Bench Online")
-ITEM_GROUPS = ("RM Bench Apparel", "RM Bench Electronics", "RM Bench Home", "RM Bench Toys")
-N_CUSTOMERS = 300
-N_ITEMS = 120
-REASONS = ("Damaged", "Wrong Item", "Not as Described", "Late Delivery", "Changed Mind", "Price Adjustment")
-TAX_RATE = 0.10
-
-# (status, workflow_state, docstatus, share of all requests)
-STATUS_MIX = (
-	("Refunded", "Approved", 1, 0.60),
-	("Credited", "Approved", 1, 0.10),
-	("Pending Approval", "Pending Approval", 0, 0.08),
-	("Pending Finance Approval", "Pending Finance Approval", 0, 0.02),
-	("Draft", "Draft", 0, 0.05),
-	("Rejected", "Rejected", 0, 0.08),
-	("Cancelled", "Cancelled", 2, 0.07),
-)
+CHUNK = 5000
 
 
-def account(name: str) -> str:
-	return f"{name} - {ABBR}"
+def demo():
+	from refund_manager import demo
+
+	return demo
 
 
-# ---------------------------------------------------------------- masters (ORM, once)
+def company():
+	return demo().DemoCompany()
 
 
-def ensure_masters() -> dict:
-	"""Company, groups, customers and items for the generated refunds (created once, through the ORM)."""
-	year = getdate().year
-	for y in (year - 1, year, year + 1):
-		start, end = getdate(f"{y}-01-01"), getdate(f"{y}-12-31")
-		if not frappe.db.exists("Fiscal Year", {"year_start_date": start, "year_end_date": end}):
-			frappe.get_doc(
-				{"doctype": "Fiscal Year", "year": f"RM {y}", "year_start_date": start, "year_end_date": end}
-			).insert()
-	if not frappe.db.exists("Company", COMPANY):
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": COMPANY,
-				"abbr": ABBR,
-				"default_currency": "USD",
-				"country": "United States",
-				"create_chart_of_accounts_based_on": "Standard Template",
-				"chart_of_accounts": "Standard",
-			}
-		).insert()
-	if not frappe.db.exists("Account", account("RM Output Tax")):
-		frappe.get_doc(
-			{
-				"doctype": "Account",
-				"account_name": "RM Output Tax",
-				"company": COMPANY,
-				"parent_account": account("Duties and Taxes"),
-				"account_type": "Tax",
-			}
-		).insert()
-	for group in CUSTOMER_GROUPS:
-		if not frappe.db.exists("Customer Group", group):
-			frappe.get_doc(
-				{
-					"doctype": "Customer Group",
-					"customer_group_name": group,
-					"parent_customer_group": "All Customer Groups",
-				}
-			).insert()
-	for group in ITEM_GROUPS:
-		if not frappe.db.exists("Item Group", group):
-			frappe.get_doc(
-				{"doctype": "Item Group", "item_group_name": group, "parent_item_group": "All Item Groups"}
-			).insert()
-	territory = frappe.db.get_value("Territory", {"is_group": 0}) or "All Territories"
-	for i in range(1, N_CUSTOMERS + 1):
-		name = f"RM Bench Customer {i:04d}"
-		if not frappe.db.exists("Customer", name):
-			frappe.get_doc(
-				{
-					"doctype": "Customer",
-					"customer_name": name,
-					"customer_group": CUSTOMER_GROUPS[i % len(CUSTOMER_GROUPS)],
-					"territory": territory,
-				}
-			).insert()
-	for i in range(1, N_ITEMS + 1):
-		code = f"RM-BENCH-ITEM-{i:04d}"
-		if not frappe.db.exists("Item", code):
-			frappe.get_doc(
-				{
-					"doctype": "Item",
-					"item_code": code,
-					"item_name": f"Bench item {i}",
-					"item_group": ITEM_GROUPS[i % len(ITEM_GROUPS)],
-					"stock_uom": "Nos",
-					"is_stock_item": 0,
-				}
-			).insert()
-	frappe.db.commit()
+def ensure_masters() -> str:
+	"""The demo company, customers, items and orders the generated requests point at (idempotent)."""
+	demo().make_demo()
+	return company().name
+
+
+def existing_count() -> int:
+	rr = frappe.qb.DocType("Refund Request")
+	prefix = demo().BULK_PREFIX
+	return frappe.qb.from_(rr).select(Count(rr.name)).where(rr.name.like(f"{prefix}%")).run()[0][0]
+
+
+def make_refunds(count: int) -> dict:
+	"""Append `count` generated refunds with their postings and GL entries; commits per chunk."""
+	t0 = time.perf_counter()
+	batch = existing_count() + 1  # the generator's seed: names RFR-BULK-<batch>-<n>, never reused
+	made = demo().insert_refund_requests(count, seed=batch)
+	in_date_order(f"{demo().BULK_PREFIX}{batch}-")
+	t1 = time.perf_counter()
+	ledger = add_ledger_rows(f"{demo().BULK_PREFIX}{batch}-%")
 	return {
-		"customers": [f"RM Bench Customer {i:04d}" for i in range(1, N_CUSTOMERS + 1)],
-		"items": [f"RM-BENCH-ITEM-{i:04d}" for i in range(1, N_ITEMS + 1)],
+		"requests": made,
+		**ledger,
+		"requests_s": round(t1 - t0, 1),
+		"ledger_s": round(time.perf_counter() - t1, 1),
 	}
 
 
-# ---------------------------------------------------------------- refunds (direct inserts)
+def in_date_order(prefix: str):
+	"""Number the requests named `prefix`<n> in order of posting date, as a naming series does on a
+	real site (the generator numbers them in the order it draws them, dates at random). InnoDB
+	keeps rows in name order, so this decides how many pages a month's requests are spread over."""
+	frappe.db.commit()  # a temporary table may not be created inside a transaction with writes
+	frappe.db.sql("drop temporary table if exists rm_bench_order")
+	frappe.db.sql(
+		"""create temporary table rm_bench_order (primary key (name)) as
+		select name, row_number() over (order by posting_date, creation, name) as n
+		from `tabRefund Request` where name like %s""",
+		(f"{prefix}%",),
+	)
+	temporary = prefix.replace("RFR-BULK-", "RFR-BULKTMP-")
+	for table, column in (("tabRefund Request Item", "parent"), ("tabRefund Request", "name")):
+		frappe.db.sql(
+			f"""update `{table}` t join rm_bench_order o on t.`{column}` = o.name
+			set t.`{column}` = concat(%s, lpad(o.n, 7, '0'))""",
+			(temporary,),
+		)
+		frappe.db.sql(
+			f"update `{table}` set `{column}` = replace(`{column}`, %s, %s) where `{column}` like %s",
+			(temporary, prefix, f"{temporary}%"),
+		)
+	frappe.db.commit()
+	frappe.db.sql("drop temporary table if exists rm_bench_order")
 
-REQUEST_FIELDS = (
-	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "naming_series",
-	"sales_order", "customer", "customer_name", "company", "posting_date", "status", "workflow_state",
-	"refund_reason", "refund_type", "return_goods", "currency", "conversion_rate", "mode_of_payment",
-	"items_total", "taxes_total", "deductions_total", "refund_amount", "base_refund_amount",
-	"approval_level", "rejection_reason", "rejected_on", "requested_on", "approved_on", "refunded_on",
-	"sla_due_by", "sla_status", "feedback_rating", "feedback_on",
-)  # fmt: skip
-ITEM_FIELDS = (
-	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
-	"parenttype", "item_code", "item_name", "qty", "max_refundable_qty", "uom", "rate", "amount", "tax_amount",
-	"sales_order_item",
-)  # fmt: skip
+
+def add_ledger_rows(name_pattern: str) -> dict:
+	"""Postings rows and GL entries for the approved generated requests named like `name_pattern`."""
+	rr = frappe.qb.DocType("Refund Request")
+	c = company()
+	cost_center = frappe.db.get_value("Company", c.name, "cost_center")
+	written = {"postings": 0, "gl_entries": 0}
+	last = ""
+	while True:
+		requests = (
+			frappe.qb.from_(rr)
+			.select(
+				rr.name,
+				rr.status,
+				rr.docstatus,
+				rr.customer,
+				rr.posting_date,
+				rr.items_total,
+				rr.taxes_total,
+				rr.refund_amount,
+				rr.creation,
+			)
+			.where(rr.name.like(name_pattern) & (rr.docstatus > 0) & (rr.name > last))
+			.orderby(rr.name)
+			.limit(CHUNK)
+			.run(as_dict=True)
+		)
+		if not requests:
+			break
+		postings, gl = [], []
+		for r in requests:
+			ledger_rows(r, c, cost_center, postings, gl)
+		frappe.db.bulk_insert("Refund Posting", list(POSTING_FIELDS), postings, chunk_size=2000)
+		frappe.db.bulk_insert("GL Entry", list(GL_FIELDS), gl, chunk_size=2000)
+		frappe.db.commit()
+		written["postings"] += len(postings)
+		written["gl_entries"] += len(gl)
+		last = requests[-1].name
+	return written
+
+
 POSTING_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
 	"parenttype", "reference_doctype", "reference_name", "amount",
@@ -169,215 +158,69 @@ GL_FIELDS = (
 )  # fmt: skip
 
 
-def existing_count() -> int:
-	rr = frappe.qb.DocType("Refund Request")
-	from frappe.query_builder.functions import Count
-
-	return frappe.qb.from_(rr).select(Count(rr.name)).where(rr.name.like(f"{PREFIX}%")).run()[0][0]
-
-
-def make_refunds(count: int, masters: dict, seed: int = 7, days: int = 365, chunk: int = 5000) -> dict:
-	"""Append `count` generated refunds (numbered after those already there); commits per chunk."""
-	rng = random.Random(seed + existing_count())
-	start = existing_count() + 1
-	today = getdate(nowdate())
-	cost_center = frappe.db.get_value("Company", COMPANY, "cost_center")
-	statuses = [s for s in STATUS_MIX]
-	weights = [s[3] for s in STATUS_MIX]
-	written = {"requests": 0, "items": 0, "postings": 0, "gl_entries": 0}
-	t0 = time.perf_counter()
-	for chunk_start in range(start, start + count, chunk):
-		rows = {"Refund Request": [], "Refund Request Item": [], "Refund Posting": [], "GL Entry": []}
-		for n in range(chunk_start, min(chunk_start + chunk, start + count)):
-			_one_refund(n, rng, masters, today, days, cost_center, statuses, weights, rows)
-		for doctype, fields in (
-			("Refund Request", REQUEST_FIELDS),
-			("Refund Request Item", ITEM_FIELDS),
-			("Refund Posting", POSTING_FIELDS),
-			("GL Entry", GL_FIELDS),
-		):
-			if rows[doctype]:
-				frappe.db.bulk_insert(doctype, list(fields), rows[doctype], chunk_size=2000)
-		frappe.db.commit()
-		written["requests"] += len(rows["Refund Request"])
-		written["items"] += len(rows["Refund Request Item"])
-		written["postings"] += len(rows["Refund Posting"])
-		written["gl_entries"] += len(rows["GL Entry"])
-	written["seconds"] = round(time.perf_counter() - t0, 1)
-	return written
-
-
-def _one_refund(n, rng, masters, today, days, cost_center, statuses, weights, rows):
-	name = f"{PREFIX}{n:07d}"
-	status, state, docstatus, _share = rng.choices(statuses, weights)[0]
-	posting_date = add_days(today, -rng.randrange(days))
-	requested = datetime.combine(getdate(posting_date), datetime.min.time()) + timedelta(
-		minutes=rng.randrange(8 * 60, 18 * 60)
-	)
-	customer = masters["customers"][rng.randrange(len(masters["customers"]))]
-	reason = rng.choice(REASONS)
-	adjustment = reason == "Price Adjustment"
-	return_goods = 0 if adjustment or reason == "Late Delivery" else 1
-	sales_order = f"BENCH-SO-{n:07d}"
-	stamp = requested
-	meta = (stamp, stamp, "Administrator", "Administrator", docstatus)
-
-	items_total = taxes_total = 0.0
-	for idx in range(1, rng.choice((1, 1, 1, 2, 2, 3)) + 1):
-		item = masters["items"][rng.randrange(len(masters["items"]))]
-		qty = rng.randint(1, 4)
-		rate = round(rng.uniform(5, 150), 2)
-		amount = round(qty * rate, 2)
-		tax = round(amount * TAX_RATE, 2)
-		items_total += amount
-		taxes_total += tax
-		rows["Refund Request Item"].append(
-			(
-				f"{name}-I{idx}",
-				*meta,
-				idx,
-				name,
-				"items",
-				"Refund Request",
-				item,
-				item,
-				qty,
-				qty,
-				"Nos",
-				rate,
-				amount,
-				tax,
-				f"{sales_order}-L{idx}",
-			)
-		)
-	items_total, taxes_total = round(items_total, 2), round(taxes_total, 2)
-	fee = round(items_total * 0.05, 2) if return_goods and rng.random() < 0.2 else 0.0
-	refund = round(items_total + taxes_total - fee, 2)
-
-	approved_on = refunded_on = rejected_on = sla_due_by = None
-	sla_status = rejection = None
-	rating = feedback_on = None
-	if docstatus >= 1 or status == "Rejected":
-		decided = requested + timedelta(hours=rng.expovariate(1 / 14))
-		if status == "Rejected":
-			rejected_on, rejection, sla_status = decided, "Outside the return window", "Paused"
-		else:
-			approved_on = decided
-			refunded_on = (
-				decided + timedelta(minutes=rng.randint(0, 3))
-				if status in ("Refunded", "Cancelled")
-				else None
-			)
-			if status == "Refunded" and rng.random() < 0.3:
-				rating, feedback_on = rng.randint(1, 5) / 5, refunded_on + timedelta(days=rng.randint(0, 5))
-	elif status.startswith("Pending"):
-		sla_due_by = requested + timedelta(hours=24)
-		sla_status = "Breached" if getdate(posting_date) < add_days(today, -1) else "On Track"
-	level = 2 if refund > 400 else 1
-	rows["Refund Request"].append(
-		(
-			name, *meta, 0, "RFR-.YYYY.-", sales_order, customer, customer, COMPANY, posting_date, status, state,
-			reason, "Price Adjustment" if adjustment else "Return", return_goods, "USD", 1.0, "Cash",
-			items_total, taxes_total, fee, refund, refund, level, rejection, rejected_on, requested, approved_on,
-			refunded_on, sla_due_by, sla_status, rating, feedback_on,
-		)
-	)  # fmt: skip
-
-	if docstatus == 0:
-		return
-	postings = []  # (doctype, voucher, amount, gl rows)
-	credit = round(items_total + taxes_total, 2)
-	if return_goods:
-		voucher = f"{VOUCHER_PREFIX}DN-{n:07d}"
-		cost = round(items_total * 0.4, 2)
+def ledger_rows(r, c, cost_center: str, postings: list, gl: list):
+	"""What approving request `r` would have posted: its Refund Posting rows and GL entries."""
+	key = r.name.removeprefix(demo().BULK_PREFIX)
+	items, taxes = flt(r.items_total), flt(r.taxes_total)
+	credit, refund = flt(items + taxes, 2), flt(r.refund_amount)
+	documents = [
+		("Delivery Note", f"{VOUCHER_PREFIX}DN-{key}", -credit, [("Stock In Hand", None, flt(items * 0.4, 2), 0), ("Cost of Goods Sold", None, 0, flt(items * 0.4, 2))]),
+		("Sales Invoice", f"{VOUCHER_PREFIX}CN-{key}", -credit, [("Sales", None, items, 0), ("Demo Sales Tax", None, taxes, 0), ("Debtors", r.customer, 0, credit)]),
+	]  # fmt: skip
+	if r.status in ("Refunded", "Cancelled"):
+		paid = [("Debtors", r.customer, credit, 0), ("Cash", None, 0, refund)]
+		documents.append(("Payment Entry", f"{VOUCHER_PREFIX}PE-{key}", refund, paid))
+		if int(key.rsplit("-", 1)[-1]) % 500 == 0:
+			# its credit note and payment were cancelled by hand: nothing reached the customer, flagged
+			documents = [(*d[:3], []) if d[0] != "Delivery Note" else d for d in documents]
+	meta = (r.creation, r.creation, "Administrator", "Administrator", 1)
+	fiscal_year = fiscal_year_of(r.posting_date)
+	for idx, (doctype, voucher, amount, entries) in enumerate(documents, start=1):
 		postings.append(
-			(
-				"Delivery Note",
-				voucher,
-				-credit,
-				[("Stock In Hand", None, cost, 0), ("Cost of Goods Sold", None, 0, cost)],
-			)
+			(hash_name(), *meta, idx, r.name, "postings", "Refund Request", doctype, voucher, amount)
 		)
-	if adjustment:
-		voucher = f"{VOUCHER_PREFIX}JE-{n:07d}"
-		gl = [
-			("Sales", None, items_total, 0),
-			("RM Output Tax", None, taxes_total, 0),
-			("Debtors", customer, 0, credit),
-		]
-		if status == "Refunded":
-			gl += [("Debtors", customer, refund, 0), ("Cash", None, 0, refund)]
-		postings.append(("Journal Entry", voucher, refund, gl))
-	else:
-		voucher = f"{VOUCHER_PREFIX}CN-{n:07d}"
-		postings.append(
-			(
-				"Sales Invoice",
-				voucher,
-				-credit,
-				[
-					("Sales", None, items_total, 0),
-					("RM Output Tax", None, taxes_total, 0),
-					("Debtors", customer, 0, credit),
-				],
-			)
-		)
-		if status in ("Refunded", "Cancelled"):
-			voucher = f"{VOUCHER_PREFIX}PE-{n:07d}"
-			gl = [("Debtors", customer, credit, 0), ("Cash", None, 0, refund)]
-			if fee:
-				gl.append(("Miscellaneous Expenses", None, 0, fee))
-			unbalanced = n % 500 == 0  # its payment never reached the ledger: the report must flag it
-			postings.append(("Payment Entry", voucher, refund, [] if unbalanced else gl))
-		elif fee:
-			voucher = f"{VOUCHER_PREFIX}JE-{n:07d}"
-			postings.append(
-				(
-					"Journal Entry",
-					voucher,
-					fee,
-					[("Debtors", customer, fee, 0), ("Miscellaneous Expenses", None, 0, fee)],
-				)
-			)
+		for account, party, debit, credit_amount in entries:
+			if debit or credit_amount:
+				gl.append(
+					(
+						hash_name(), *meta, r.posting_date, fiscal_year, c.account(account), c.currency,
+						"Customer" if party else None, party, doctype, voucher, debit, credit_amount, debit,
+						credit_amount, c.name, 1 if r.docstatus == 2 else 0, cost_center, "No", f"Refund {r.name}",
+					)
+				)  # fmt: skip
 
-	cancelled = 1 if docstatus == 2 else 0
-	fiscal_year = f"RM {getdate(posting_date).year}"
-	for idx, (doctype, voucher, amount, gl) in enumerate(postings, start=1):
-		rows["Refund Posting"].append(
-			(f"{name}-P{idx}", *meta, idx, name, "postings", "Refund Request", doctype, voucher, amount)
+
+def hash_name() -> str:
+	"""Random, as Frappe names child rows and ERPNext names GL Entries: a voucher's rows lie apart."""
+	return frappe.generate_hash(length=20)
+
+
+FISCAL_YEARS: dict[int, str] = {}
+
+
+def fiscal_year_of(date) -> str | None:
+	year = getdate(date).year
+	if year not in FISCAL_YEARS:
+		start = getdate(f"{year}-06-30")
+		FISCAL_YEARS[year] = frappe.db.get_value(
+			"Fiscal Year", {"year_start_date": ("<=", start), "year_end_date": (">=", start)}
 		)
-		for g, (acc, party, debit, credit_amount) in enumerate(gl, start=1):
-			if not (debit or credit_amount):
-				continue
-			rows["GL Entry"].append(
-				(
-					f"{voucher}-G{g}", stamp, stamp, "Administrator", "Administrator", 1, posting_date, fiscal_year,
-					account(acc), "USD", "Customer" if party else None, party, doctype, voucher, debit, credit_amount,
-					debit, credit_amount, COMPANY, cancelled, cost_center, "No", f"Refund {name}",
-				)
-			)  # fmt: skip
+	return FISCAL_YEARS[year]
 
 
 def cleanup() -> dict:
-	"""Delete every generated refund and its rows (masters stay: they are cheap and reused)."""
+	"""Delete every generated refund, its postings rows and GL entries (the demo itself stays)."""
+	prefix = demo().BULK_PREFIX
 	deleted = {}
 	for doctype, column, pattern in (
 		("GL Entry", "voucher_no", f"{VOUCHER_PREFIX}%"),
-		("Refund Posting", "parent", f"{PREFIX}%"),
-		("Refund Request Item", "parent", f"{PREFIX}%"),
-		("Refund Deduction", "parent", f"{PREFIX}%"),
-		("Refund Request", "name", f"{PREFIX}%"),
+		("Refund Posting", "parent", f"{prefix}%"),
 	):
 		frappe.db.sql(f"delete from `tab{doctype}` where `{column}` like %s", (pattern,))
 		deleted[doctype] = frappe.db._cursor.rowcount
 		frappe.db.commit()
+	deleted["Refund Request"] = demo().remove_bulk_refund_requests()
 	return deleted
-
-
-def connect():
-	frappe.init(site=os.environ["FRAPPE_SITE"], sites_path=os.environ.get("FRAPPE_SITES_PATH", "."))
-	frappe.connect()
-	frappe.set_user("Administrator")
 
 
 def main():
@@ -388,13 +231,16 @@ def main():
 	)
 	parser.add_argument("--cleanup", action="store_true", help="delete every generated refund")
 	args = parser.parse_args()
-	connect()
+	frappe.init(site=os.environ["FRAPPE_SITE"], sites_path=os.environ.get("FRAPPE_SITES_PATH", "."))
+	frappe.connect()
+	frappe.set_user("Administrator")
 	if args.cleanup:
 		print("deleted", cleanup())
-	count = args.requests or max(0, args.upto - existing_count()) if (args.requests or args.upto) else 0
-	if count:
-		masters = ensure_masters()
-		print("written", make_refunds(count, masters), "now", existing_count())
+	if args.requests or args.upto:
+		ensure_masters()
+		count = args.requests or max(0, args.upto - existing_count())
+		if count:
+			print("written", make_refunds(count), "now", existing_count())
 	frappe.destroy()
 
 

@@ -6,7 +6,7 @@ Two measurements on one site, run with the bench's Python from the sites folder:
         [--levels 100,1000,10000] [--rounds 15] [--bulk 500] [--skip-levels] [--skip-bulk]
 
 1. **Time per refund against existing refunds.** For each level, generated refunds are added
-   (benchmarks/bulk_data.py: direct inserts, a company of their own) until the site holds that many
+   (benchmarks/bulk_data.py: refund_manager.demo's generator, direct inserts on the demo company) until the site holds that many
    Refund Requests; then `--rounds` refunds go through the real path, each on a fresh delivered,
    invoiced and paid order (made untimed): the request mapped from the order, saved and submitted
    for approval by a Sales User, approved by a Refund Approver (which posts the return Delivery
@@ -141,7 +141,9 @@ def time_level(
 ) -> dict:
 	others = total_requests() - bulk_data.existing_count()
 	missing = level - total_requests()
-	generated = bulk_data.make_refunds(missing, bulk_data.ensure_masters()) if missing > 0 else None
+	if missing > 0:
+		bulk_data.ensure_masters()
+	generated = bulk_data.make_refunds(missing) if missing > 0 else None
 	frappe.set_user("Administrator")
 	samples, raise_s, approve_s, cpu_s, reads = [], [], [], [], []
 	load_before = load()

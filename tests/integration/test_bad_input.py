@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from tests.integration import factories as f
 from tests.integration.http_client import HttpClient
+from tests.integration.portal_world import PASSWORD as PORTAL_PASSWORD
+from tests.integration.portal_world import link_as_portal_user, portal_user
 
 pytestmark = pytest.mark.usefixtures("company")
 
@@ -105,12 +107,17 @@ def world(company):
 	requests = {
 		"theirs_pending": request(so_b, "Submit for Approval"),
 		"ours_draft": request(so_a),
+		"ours_pending": request(so_a, "Submit for Approval"),
 		"ours_approved": request(so_a, "Submit for Approval", "Approve"),
 		"ours_cancelled": request(so_a, "Submit for Approval", "Approve", "Cancel"),
 	}
 	sales_user = user_with_password("Sales User")
 	frappe.permissions.add_user_permission("Customer", ours, sales_user, ignore_permissions=True)
 	approver = user_with_password("Refund Approver")
+	# portal customers (issue 5): Alice acts for our customer, Bob for theirs
+	alice, bob = portal_user("Alice"), portal_user("Bob")
+	link_as_portal_user(ours, alice)
+	link_as_portal_user(theirs, bob)
 	frappe.db.commit()
 
 	site, sites_path = frappe.local.site, frappe.local.sites_path
@@ -130,10 +137,11 @@ def world(company):
 		requests=requests,
 		sales=HttpClient(site, sites_path).login(sales_user, PASSWORD),
 		approver=HttpClient(site, sites_path).login(approver, PASSWORD),
+		alice=HttpClient(site, sites_path).login(alice, PORTAL_PASSWORD),
 	)
 	yield world
-	world.sales.close()
-	world.approver.close()
+	for client in (world.sales, world.approver, world.alice):
+		client.close()
 
 
 def user_with_password(role: str) -> str:
@@ -354,3 +362,138 @@ def test_workflow_actions_out_of_turn_are_refused_and_write_nothing(world, data)
 	before = written_state(world)
 	answer = world.sales.post(method("frappe.model.workflow.apply_workflow"), sent)
 	assert_refused_cleanly(answer, sent, before, world, frappe_endpoint=True)
+
+
+# ---------------------------------------------------------------- preview and the dashboard card
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_preview_refund_shows_nothing_of_another_customer_and_writes_nothing(world, data):
+	"""A preview of one's own order may answer (it writes nothing); anything else is refused."""
+	caller = data.draw(st.sampled_from(["sales", "alice"]))
+	sent = {
+		"refund_request": data.draw(
+			st.one_of(st.none(), st.sampled_from([world.requests["theirs_pending"]]), anything),
+			label="refund_request",
+		),
+		"sales_order": data.draw(
+			st.one_of(
+				st.none(), st.sampled_from([world.so_b, world.cancelled, world.draft, world.so_a]), anything
+			),
+			label="sales_order",
+		),
+		"items": data.draw(
+			st.one_of(
+				st.none(),
+				st.lists(
+					st.fixed_dictionaries(
+						{
+							"sales_order_item": st.one_of(
+								st.sampled_from([world.line_a, world.line_b]), junk_text
+							),
+							"qty": bad_qty,
+						}
+					),
+					max_size=2,
+				),
+				anything,
+			)
+		),
+		"refund_reason": data.draw(st.one_of(st.none(), junk_text)),
+		"return_goods": data.draw(st.one_of(st.none(), anything)),
+		"refund_type": data.draw(st.one_of(st.none(), st.just("Price Adjustment"), junk_text)),
+	}
+	before = written_state(world)
+	answer = world[caller].post(method("refund_manager.api.preview_refund"), sent)
+	own_order_only = sent["refund_request"] in (None, "") and sent["sales_order"] == world.so_a
+	allowed = (200, 400, 403, 404, 417) if own_order_only else (400, 403, 404, 417)
+	assert_refused_cleanly(answer, sent, before, world, allowed=allowed)
+	assert world.line_b not in answer.text and world.theirs not in answer.text
+
+
+@EXAMPLES
+@given(
+	filters=st.one_of(
+		anything, st.dictionaries(junk_text, anything, max_size=3), st.lists(anything, max_size=4)
+	)
+)
+def test_the_average_hours_card_takes_any_filters_without_an_error_or_a_write(world, filters):
+	before = written_state(world)
+	answer = world.sales.post(
+		method("refund_manager.dashboard.average_hours_to_approve"), {"filters": filters}
+	)
+	assert_refused_cleanly(answer, {"filters": filters}, before, world, allowed=(200, 400, 403, 417))
+
+
+# ---------------------------------------------------------------- the customer portal (issue 5)
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_portal_raise_refuses_other_orders_and_bad_lines_and_writes_nothing(world, data):
+	"""Alice raises refunds for her customer only, from open orders, with real lines and quantities."""
+	case = data.draw(
+		st.sampled_from(["another customer's order", "closed or made-up order", "bad lines", "bad reason"])
+	)
+	order, items, reason = world.so_a, {world.line_a: 1}, "Wrong Item"
+	if case == "another customer's order":
+		order = world.so_b
+		items = data.draw(st.one_of(st.just({world.line_b: 1}), anything))
+	elif case == "closed or made-up order":
+		order = data.draw(st.one_of(st.sampled_from([world.cancelled, world.draft, world.dn_b]), anything))
+	elif case == "bad lines":
+		items = data.draw(
+			st.one_of(
+				st.dictionaries(
+					st.one_of(st.sampled_from([world.line_a, world.line_b]), junk_text), bad_qty, max_size=3
+				),
+				anything,
+			)
+		)
+	else:
+		reason = data.draw(st.one_of(junk_text, wrong_type).filter(lambda r: r != "Wrong Item"))
+	sent = {
+		"sales_order": order,
+		"items": items,
+		"refund_reason": reason,
+		"comment": data.draw(st.one_of(st.none(), anything)),
+	}
+	before = written_state(world)
+	answer = world.alice.post(method("refund_manager.portal.raise_refund"), sent)
+	assert_refused_cleanly(answer, sent, before, world)
+	assert world.theirs not in answer.text
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_portal_appeal_and_rating_out_of_turn_are_refused_and_write_nothing(world, data):
+	"""Appeal only one's own rejected request, rate only one's own refunded one, 1-5 stars, once."""
+	what = data.draw(st.sampled_from(["appeal", "rate"]))
+	own_refunded = world.requests["ours_approved"]
+	names = [world.requests["theirs_pending"], world.requests["ours_pending"], world.requests["ours_draft"]]
+	if what == "appeal":
+		names.append(own_refunded)  # not rejected
+		sent = {
+			"name": data.draw(st.one_of(st.sampled_from(names), anything)),
+			"comment": data.draw(anything),
+		}
+	else:
+		name, rating = data.draw(
+			st.one_of(
+				st.tuples(st.one_of(st.sampled_from(names), anything), anything),
+				st.tuples(
+					st.just(own_refunded),
+					st.one_of(
+						st.integers(max_value=0),
+						st.integers(min_value=6),
+						st.sampled_from(["abc", "3.5", "", "NaN", [3], {"stars": 3}]),
+					),
+				),
+			)
+		)
+		sent = {"name": name, "rating": rating, "comment": data.draw(st.one_of(st.none(), junk_text))}
+	before = written_state(world)
+	answer = world.alice.post(method(f"refund_manager.portal.{what}_refund"), sent)
+	assert_refused_cleanly(answer, sent, before, world)
+	assert world.theirs not in answer.text

@@ -1,6 +1,7 @@
 # Copyright (c) 2026, refund_manager developers
 # For license information, please see license.txt
 
+import frappe
 from frappe.model.document import Document
 
 
@@ -22,3 +23,10 @@ class RefundPosting(Document):
 	# end: auto-generated types
 
 	pass
+
+
+def on_doctype_update():
+	"""Refund Ledger reads each request's postings by parent: all it needs is in this one index."""
+	frappe.db.add_index(
+		"Refund Posting", ["parent", "parenttype", "reference_doctype", "reference_name"], "parent_reference_index"
+	)

@@ -9,7 +9,7 @@ customer exactly its refund (in company currency) is flagged.
 import frappe
 from frappe import _
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Sum
+from frappe.query_builder.functions import GroupConcat, Sum
 from frappe.utils import flt
 
 from refund_manager.core.ledger import check_refund
@@ -50,31 +50,30 @@ def get_columns() -> list[dict]:
 
 
 def get_data(filters) -> list[dict]:
-	requests = get_requests(filters)
-	if not requests:
-		return []
-	names = [r.name for r in requests]
-	gl = gl_by_request(filters)
-	documents = documents_by_request(names)
 	currency = company_currency(filters.company)
+	flags = {True: _("OK"), False: _("Does not add up")}
+	statuses: dict[str, str] = {}  # translated once per status, not once per row
 	rows = []
-	for r in requests:
-		totals = gl.get(r.name, frappe._dict(money_out=0.0, party_net_credit=0.0))
-		check = check_refund(flt(r.base_refund_amount), flt(totals.money_out), flt(totals.party_net_credit))
+	for name, posting_date, customer, company, status, expected, *names, money_out, party_net in ledger_query(
+		filters
+	).run():
+		check = check_refund(flt(expected), flt(money_out), flt(party_net))
+		if status not in statuses:
+			statuses[status] = _(status)
 		rows.append(
 			{
-				"refund_request": r.name,
-				"posting_date": r.posting_date,
-				"customer": r.customer,
-				"status": _(r.status),
-				**{column: ", ".join(documents.get((r.name, doctype), [])) for doctype, column in DOCUMENT_COLUMNS.items()},
-				"expected": flt(r.base_refund_amount),
+				"refund_request": name,
+				"posting_date": posting_date,
+				"customer": customer,
+				"status": statuses[status],
+				**{column: document_names(n) for column, n in zip(DOCUMENT_COLUMNS.values(), names, strict=True)},
+				"expected": flt(expected),
 				"money_out": check.money_out,
 				"credited": check.credited,
 				"given_back": check.given_back,
 				"difference": check.difference,
-				"flag": _("OK") if check.balanced else _("Does not add up"),
-				"company_currency": currency or company_currency(r.company),
+				"flag": flags[check.balanced],
+				"company_currency": currency or company_currency(company),
 			}
 		)
 	return rows
@@ -84,53 +83,46 @@ def request_filters(rr, filters):
 	return request_conditions(rr, filters, rr.docstatus == 1)
 
 
-def get_requests(filters):
-	rr = frappe.qb.DocType("Refund Request")
-	return (
-		frappe.qb.from_(rr)
-		.select(rr.name, rr.posting_date, rr.customer, rr.company, rr.status, rr.base_refund_amount)
-		.where(request_filters(rr, filters))
-		.orderby(rr.posting_date)
-		.orderby(rr.name)
-		.run(as_dict=True)
-	)
+def ledger_query(filters):
+	"""One row per approved request: its documents of each kind, and what the GL holds for them
+	(cash/bank credited by its postings, and the customer's net credit they leave).
 
-
-def gl_by_request(filters) -> dict[str, frappe._dict]:
-	"""Per request: cash/bank credited by its postings, and the customer's net credit they leave."""
+	One query: the GL is read once per posting through its voucher index, never scanned.
+	"""
 	rr = frappe.qb.DocType("Refund Request")
 	rp = frappe.qb.DocType("Refund Posting")
 	gle = frappe.qb.DocType("GL Entry")
 	account = frappe.qb.DocType("Account")
 	money_out = Case().when(account.account_type.isin(["Bank", "Cash"]), gle.credit - gle.debit).else_(0)
 	party_net = Case().when(gle.party_type == "Customer", gle.credit - gle.debit).else_(0)
-	rows = (
-		frappe.qb.from_(rr)
-		.join(rp)
-		.on((rp.parent == rr.name) & (rp.parenttype == "Refund Request"))
-		.join(gle)
-		.on((gle.voucher_type == rp.reference_doctype) & (gle.voucher_no == rp.reference_name))
-		.join(account)
-		.on(account.name == gle.account)
-		.select(rr.name, Sum(money_out).as_("money_out"), Sum(party_net).as_("party_net_credit"))
-		.where(request_filters(rr, filters) & (gle.is_cancelled == 0))
-		.groupby(rr.name)
-		.run(as_dict=True)
+	documents = [
+		GroupConcat(Case().when(rp.reference_doctype == doctype, rp.reference_name)).distinct().as_(column)
+		for doctype, column in DOCUMENT_COLUMNS.items()
+	]
+	header = (rr.name, rr.posting_date, rr.customer, rr.company, rr.status, rr.base_refund_amount)
+	in_gl = (
+		(gle.voucher_type == rp.reference_doctype)
+		& (gle.voucher_no == rp.reference_name)
+		& (gle.is_cancelled == 0)
+		# a stock return books stock and cost of goods only: none of it reaches the customer or the bank
+		& (rp.reference_doctype != "Delivery Note")
 	)
-	return {r.name: r for r in rows}
+	return (
+		frappe.qb.from_(rr)
+		.left_join(rp)
+		.on((rp.parent == rr.name) & (rp.parenttype == "Refund Request"))
+		.left_join(gle)
+		.on(in_gl)
+		.left_join(account)
+		.on(account.name == gle.account)
+		.select(*header, *documents, Sum(money_out).as_("money_out"), Sum(party_net).as_("party_net_credit"))
+		.where(request_filters(rr, filters))
+		# one group per request (the name is unique), in the order the report shows them
+		.groupby(rr.posting_date, rr.name)
+		.orderby(rr.posting_date)
+		.orderby(rr.name)
+	)
 
 
-def documents_by_request(names: list[str]) -> dict[tuple[str, str], list[str]]:
-	rp = frappe.qb.DocType("Refund Posting")
-	documents: dict[tuple[str, str], list[str]] = {}
-	for chunk_start in range(0, len(names), 1000):
-		rows = (
-			frappe.qb.from_(rp)
-			.select(rp.parent, rp.reference_doctype, rp.reference_name)
-			.where((rp.parenttype == "Refund Request") & rp.parent.isin(names[chunk_start : chunk_start + 1000]))
-			.orderby(rp.idx)
-			.run(as_dict=True)
-		)
-		for r in rows:
-			documents.setdefault((r.parent, r.reference_doctype), []).append(r.reference_name)
-	return documents
+def document_names(names: str | None) -> str:
+	return ", ".join(sorted(names.split(","))) if names else ""
