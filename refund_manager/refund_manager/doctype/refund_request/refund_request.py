@@ -681,13 +681,16 @@ class RefundRequest(Document):
 
 
 def refuse_unnamable_links(doc: RefundRequest):
-	"""Frappe refuses < and > in document names, so a link value holding them points nowhere."""
+	"""A link holds a name: text without < or > (Frappe refuses those in names). Anything else
+	points nowhere, and Frappe's own check would echo it unescaped or fail on it (a dict)."""
 	for d in (doc, *doc.get_all_children()):
 		for df in d.meta.get_link_fields() + d.meta.get_dynamic_link_fields():
 			value = d.get(df.fieldname)
-			if isinstance(value, str) and ("<" in value or ">" in value):
+			if isinstance(value, dict | list | tuple | set) or (
+				isinstance(value, str) and ("<" in value or ">" in value)
+			):
 				frappe.throw(
-					_("{0} {1} does not exist.").format(_(df.label), frappe.bold(escape_html(value))),
+					_("{0} {1} does not exist.").format(_(df.label), frappe.bold(escape_html(str(value)))),
 					frappe.LinkValidationError,
 					title=_("Invalid Link"),
 				)
