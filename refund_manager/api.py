@@ -19,6 +19,20 @@ class RefundSourceError(frappe.ValidationError):
 	pass
 
 
+def require_read(doctype: str, doc: str | Document, website: bool = False):
+	"""Refuse a document the session user may not read (`website`: nor see on the portal).
+
+	Checked quietly: Frappe's own refusal explains which field of the document the user lacks
+	access to, and so names, say, another customer in the message.
+	"""
+	if frappe.has_permission(doctype, "read", doc) or (website and frappe.has_website_permission(doc)):
+		return
+	name = doc if isinstance(doc, str) else doc.name
+	frappe.throw(
+		_("Not permitted to read {0} {1}.").format(_(doctype), frappe.bold(escape_html(name))), frappe.PermissionError
+	)
+
+
 @frappe.whitelist()
 def make_refund_request(
 	source_name: str, source_doctype: str = "Sales Order", target_doc: str | dict | None = None
@@ -40,6 +54,7 @@ def make_refund_request(
 			_("{0} {1} does not exist.").format(_(source_doctype), frappe.bold(escape_html(str(source_name)))),
 			RefundSourceError,
 		)
+	require_read(source_doctype, source_name)  # before the mapper, whose refusal names the customer
 	target_doc = _target_doc(target_doc)
 	sales_order = _sales_order_of(source_doctype, source_name)
 
@@ -79,7 +94,7 @@ def get_refundable_quantities(
 		)
 	from refund_manager.refund_manager.doctype.refund_request.refund_request import BLOCKED_ORDER_STATUSES
 
-	frappe.has_permission("Sales Order", "read", sales_order, throw=True)
+	require_read("Sales Order", sales_order)
 	facts = order_facts.load(sales_order, exclude_request=refund_request)
 	if facts.docstatus != 1 or facts.status in BLOCKED_ORDER_STATUSES:
 		frappe.throw(
@@ -154,8 +169,7 @@ def _draft_for_preview(name: str) -> Document:
 			_("Refund Request {0} does not exist.").format(frappe.bold(escape_html(str(name)))), RefundSourceError
 		)
 	doc = frappe.get_doc("Refund Request", name)
-	if not (doc.has_permission("read") or frappe.has_website_permission(doc)):
-		frappe.throw(_("Not permitted to read Refund Request {0}.").format(frappe.bold(name)), frappe.PermissionError)
+	require_read("Refund Request", doc, website=True)
 	if doc.docstatus != 0:
 		return doc  # approved or cancelled: its breakdown as it stands
 	doc.load_doc_before_save()  # so fee rows edited earlier count as saved, not as new edits
@@ -169,8 +183,7 @@ def _order_for_preview(sales_order: str) -> Document:
 			RefundSourceError,
 		)
 	order = frappe.get_doc("Sales Order", sales_order)
-	if not (order.has_permission("read") or frappe.has_website_permission(order)):
-		frappe.throw(_("Not permitted to read Sales Order {0}.").format(frappe.bold(sales_order)), frappe.PermissionError)
+	require_read("Sales Order", order, website=True)
 	return make_refund_request(sales_order)
 
 

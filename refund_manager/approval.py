@@ -432,7 +432,13 @@ def set_rejection_reason(name: str, reason: str) -> None:
 			frappe.DoesNotExistError,
 		)
 	doc = frappe.get_doc(DOCTYPE, name)
-	doc.check_permission("write")  # the reason is written to the request: only by whom may change it
+	# the reason is written to the request: only by whom may change it (asked quietly: Frappe's own
+	# refusal would say which customer the request belongs to)
+	if not frappe.has_permission(DOCTYPE, "write", doc):
+		frappe.throw(
+			_("You cannot reject Refund Request {0} in its current state.").format(frappe.bold(name)),
+			frappe.PermissionError,
+		)
 	reason = (reason or "").strip()
 	if not reason:
 		frappe.throw(_("Give a rejection reason."), RejectionReasonRequiredError)

@@ -1,6 +1,7 @@
 """Number cards of the Refunds workspace that a Document Type card cannot express."""
 
 import frappe
+from frappe import _
 from frappe.query_builder import DocType
 from frappe.query_builder.functions import Avg, Count
 from frappe.utils import add_days, flt, now_datetime
@@ -12,7 +13,13 @@ AVERAGE_WINDOW_DAYS = 30  # "Average Hours to Approve": requests approved in the
 
 def equality_filters(filters) -> dict[str, str]:
 	"""`field = value` filters on Refund Request fields, from a card's filters (list or dict form)."""
-	filters = frappe.parse_json(filters) if isinstance(filters, str) else filters
+	if isinstance(filters, str):
+		try:
+			filters = frappe.parse_json(filters) if filters.strip() else None
+		except ValueError:
+			filters = False
+	if filters is not None and not isinstance(filters, dict | list):
+		frappe.throw(_("The card's filters must be a list or a dictionary."), frappe.ValidationError)
 	meta = frappe.get_meta("Refund Request")
 	if isinstance(filters, dict):
 		pairs = [(field, value) for field, value in filters.items() if not isinstance(value, list | tuple)]
@@ -20,9 +27,13 @@ def equality_filters(filters) -> dict[str, str]:
 		pairs = [
 			(f[1], f[3])
 			for f in filters or []
-			if len(f) >= 4 and f[0] in (None, "Refund Request") and f[2] == "="
+			if isinstance(f, list | tuple) and len(f) >= 4 and f[0] in (None, "Refund Request") and f[2] == "="
 		]
-	return {field: value for field, value in pairs if value and meta.has_field(field)}
+	return {
+		field: value
+		for field, value in pairs
+		if isinstance(field, str) and isinstance(value, str | int | float) and value and meta.has_field(field)
+	}
 
 
 @frappe.whitelist()

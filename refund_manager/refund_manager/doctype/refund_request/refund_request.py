@@ -681,8 +681,8 @@ class RefundRequest(Document):
 
 
 def refuse_unnamable_links(doc: RefundRequest):
-	"""Frappe refuses < and > in document names, so a link value holding them points nowhere; a
-	list or a mapping is no name at all (Frappe's own lookup would turn it into a broken query)."""
+	"""A link holds a name: text without < or > (Frappe refuses those in names). Anything else
+	points nowhere, and Frappe's own check would echo it unescaped or fail on it (a dict)."""
 	for d in (doc, *doc.get_all_children()):
 		for df in d.meta.get_link_fields() + d.meta.get_dynamic_link_fields():
 			value = d.get(df.fieldname)
