@@ -61,12 +61,23 @@ def company(site):
 	return name
 
 
-@pytest.fixture(autouse=True)
-def rollback_after_test(site):
-	frappe.set_user("Administrator")
-	# The workflow's action e-mail attaches the request's print. The test bench serves no HTTP, so
-	# wkhtmltopdf cannot fetch the print's assets: attach it as HTML (rolled back with the test).
+@pytest.fixture(scope="session", autouse=True)
+def print_as_html(site):
+	"""The workflow's action e-mail attaches the request's print. A test bench serves no HTTP on the
+	site's URL, so wkhtmltopdf cannot fetch the print's assets: attach it as HTML for the whole
+	session, module fixtures included (they commit), and put the site's setting back at the end."""
+	before = frappe.db.get_single_value("Print Settings", "send_print_as_pdf")
 	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 0)
+	frappe.db.commit()
+	yield
+	frappe.db.rollback()
+	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", before)
+	frappe.db.commit()
+
+
+@pytest.fixture(autouse=True)
+def rollback_after_test(site, print_as_html):
+	frappe.set_user("Administrator")
 	yield
 	frappe.set_user("Administrator")
 	frappe.db.rollback()

@@ -33,7 +33,6 @@ class PortalWorld:
 	auto_reason: str  # an approval rule auto-approves requests with this reason
 	auto_rule: str
 	staff_user: str  # a Sales User (desk)
-	print_as_pdf: int = 0
 	extra_users: list[str] = field(default_factory=list)
 
 	@property
@@ -123,7 +122,6 @@ def build() -> PortalWorld:
 		auto_reason=reason.name,
 		auto_rule=rule_name,
 		staff_user=f.make_user("Sales User"),
-		print_as_pdf=frappe.db.get_single_value("Print Settings", "send_print_as_pdf"),
 	)
 	frappe.db.commit()
 	return world
@@ -131,8 +129,7 @@ def build() -> PortalWorld:
 
 def sync():
 	"""A fresh snapshot, to see what the server committed (the test process has written nothing)."""
-	frappe.db.rollback()
-	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 0)  # as conftest sets it
+	frappe.db.rollback()  # (prints are attached as HTML for the whole session: conftest.print_as_html)
 
 
 def reject_as_admin(name: str, reason: str):
@@ -174,7 +171,6 @@ def remove(world: PortalWorld):
 		remove_masters(world)
 	finally:
 		frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", delete_ledgers)
-		frappe.db.set_single_value("Print Settings", "send_print_as_pdf", world.print_as_pdf)
 		frappe.db.commit()
 
 
