@@ -11,6 +11,9 @@ Python from the sites folder:
     FRAPPE_SITE=refund.test ../env/bin/python /path/to/benchmarks/posting_overhead.py [--rounds 15]
 
 Prints a table and writes benchmarks/results/posting_overhead.json. No pass/fail: figures only.
+Besides wall time it reports each round's ratio (the two paths run back to back) and the CPU time of
+this process plus the local MariaDB server's threads (/proc schedstat): on a shared virtual machine
+the wall-clock medians drift between runs (1.17x and 1.41x in two runs of the same code here).
 """
 
 import argparse
@@ -93,11 +96,33 @@ def bare_path(f, so, dn, si):
 	pe.submit()
 
 
-def timed(fn, *args) -> float:
+def mariadb_cpu_s() -> float | None:
+	"""CPU time the local MariaDB server has used (all its threads), or None when it is not local."""
+	pids = [p for p in Path("/proc").iterdir() if p.name.isdigit() and (p / "comm").exists()]
+	total, found = 0, False
+	for pid in pids:
+		try:
+			if (pid / "comm").read_text().strip() not in ("mariadbd", "mysqld"):
+				continue
+			for task in (pid / "task").iterdir():
+				total += int((task / "schedstat").read_text().split()[0])  # nanoseconds on the CPU
+			found = True
+		except OSError:
+			continue
+	return total / 1e9 if found else None
+
+
+def timed(fn, *args) -> tuple[float, float | None]:
+	"""Wall seconds, and CPU seconds of this process plus the database server's."""
 	frappe.set_user("Administrator")  # a new request: empty request-local caches, as in production
+	db_before = mariadb_cpu_s()
+	cpu_before = time.process_time()
 	start = time.perf_counter()
 	fn(*args)
-	return time.perf_counter() - start
+	wall = time.perf_counter() - start
+	cpu = time.process_time() - cpu_before
+	db_after = mariadb_cpu_s()
+	return wall, (cpu + db_after - db_before) if db_before is not None else None
 
 
 def main():
@@ -111,34 +136,49 @@ def main():
 	item = f.make_item(stock_qty=100000)
 	frappe.db.commit()
 
-	app, bare = [], []
+	app, bare, app_cpu, bare_cpu = [], [], [], []
 	for i in range(args.rounds + 1):  # the first round warms caches and is not counted
 		frappe.db.savepoint("round")
 		orders = [paid_order(f, item), paid_order(f, item)]
-		order_of_paths = [(app, app_path), (bare, bare_path)]
+		order_of_paths = [(app, app_cpu, app_path), (bare, bare_cpu, bare_path)]
 		if i % 2:
 			order_of_paths.reverse()
-		for (samples, path), order in zip(order_of_paths, orders):
-			seconds = timed(path, f, *order)
+		for (samples, cpu_samples, path), order in zip(order_of_paths, orders):
+			seconds, cpu = timed(path, f, *order)
 			if i:
 				samples.append(seconds)
+				cpu_samples.append(cpu)
 		frappe.db.rollback(save_point="round")
 	frappe.db.rollback()
 
+	p90 = lambda xs: sorted(xs)[int(0.9 * (len(xs) - 1))]  # noqa: E731
+	has_cpu = None not in app_cpu + bare_cpu
 	result = {
 		"rounds": args.rounds,
 		"app_median_s": statistics.median(app),
 		"bare_median_s": statistics.median(bare),
-		"app_p90_s": sorted(app)[int(0.9 * (len(app) - 1))],
-		"bare_p90_s": sorted(bare)[int(0.9 * (len(bare) - 1))],
+		"app_p90_s": p90(app),
+		"bare_p90_s": p90(bare),
 		"ratio_of_medians": statistics.median(app) / statistics.median(bare),
+		# each round's two paths ran back to back: their ratio is not moved by the machine speeding
+		# up or slowing down between rounds, as the medians are on a shared (virtual) machine
+		"median_of_round_ratios": statistics.median(a / b for a, b in zip(app, bare, strict=True)),
+		"app_cpu_median_s": statistics.median(app_cpu) if has_cpu else None,
+		"bare_cpu_median_s": statistics.median(bare_cpu) if has_cpu else None,
+		"cpu_ratio_of_medians": statistics.median(app_cpu) / statistics.median(bare_cpu) if has_cpu else None,
 		"frappe": frappe.__version__,
 		"site": frappe.local.site,
+		"app_s": app,
+		"bare_s": bare,
 	}
-	print(f"{'path':<44}{'median s':>10}{'p90 s':>10}")
-	print(f"{'refund_manager (raise, approve, post)':<44}{result['app_median_s']:>10.3f}{result['app_p90_s']:>10.3f}")
-	print(f"{'bare ERPNext (return DN, credit note, PE)':<44}{result['bare_median_s']:>10.3f}{result['bare_p90_s']:>10.3f}")
+	print(f"{'path':<44}{'median s':>10}{'p90 s':>10}{'CPU s':>10}")
+	for label, key in (("refund_manager (raise, approve, post)", "app"), ("bare ERPNext (return DN, credit note, PE)", "bare")):
+		cpu = result[f"{key}_cpu_median_s"]
+		print(f"{label:<44}{result[f'{key}_median_s']:>10.3f}{result[f'{key}_p90_s']:>10.3f}{cpu if cpu is not None else float('nan'):>10.3f}")
 	print(f"ratio of medians: {result['ratio_of_medians']:.2f}x over {args.rounds} rounds (target <= 1.15x)")
+	print(f"median of the rounds' ratios: {result['median_of_round_ratios']:.2f}x")
+	if has_cpu:
+		print(f"CPU (this process + MariaDB) ratio of medians: {result['cpu_ratio_of_medians']:.2f}x")
 	out = HERE / "results"
 	out.mkdir(exist_ok=True)
 	(out / "posting_overhead.json").write_text(json.dumps(result, indent=1))
