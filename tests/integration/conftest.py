@@ -41,7 +41,9 @@ def site():
 	if "refund_manager" not in frappe.get_installed_apps():
 		pytest.exit(f"refund_manager is not installed on site {site_name}.", returncode=2)
 	frappe.set_user("Administrator")
-	if not setup_complete():
+	# Frappe records the wizard per app (Installed Application), as refund_manager.demo asks it too;
+	# System Settings' own flag is no longer set by it
+	if not frappe.is_setup_complete():
 		# ERPNext's before_tests completes the setup wizard (fiscal year, defaults, a first company)
 		for method in frappe.get_hooks("before_tests", app_name="erpnext"):
 			frappe.get_attr(method)()
@@ -50,14 +52,6 @@ def site():
 	yield site_name
 	frappe.db.rollback()
 	frappe.destroy()
-
-
-def setup_complete() -> bool:
-	"""Frappe 15's late releases and 16 record the wizard per app (Installed Application); System
-	Settings' own flag is no longer set by it."""
-	if hasattr(frappe, "is_setup_complete"):
-		return bool(frappe.is_setup_complete())
-	return bool(frappe.db.get_single_value("System Settings", "setup_complete"))
 
 
 @pytest.fixture(scope="session")
