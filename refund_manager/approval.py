@@ -332,7 +332,8 @@ def only_workflow_state_changed(before: Document, doc: Document, workflow) -> bo
 
 def current_route(doc: Document, settings: Document | None = None) -> routing.Route:
 	settings = settings or frappe.get_cached_doc("Refund Settings")
-	route = routing.route(rules_from_rows(settings.approval_rules), routed_request(doc))
+	rules = rules_from_rows(settings.approval_rules)
+	route = routing.route(rules, routed_request(doc, *routing.groups_needed(rules)))
 	# the refund policy's risk flags (frequency, amount) send the request to a person
 	return routing.for_manual_review(route) if cint(doc.get("manual_review")) else route
 
@@ -365,10 +366,13 @@ def rules_from_rows(rows) -> list[routing.ApprovalRule]:
 	]
 
 
-def routed_request(doc: Document) -> routing.RoutedRequest:
-	customer_group = frappe.db.get_value("Customer", doc.customer, "customer_group") if doc.customer else None
-	item_codes = sorted({d.item_code for d in doc.items if d.item_code})
-	item_groups = (
+def routed_request(doc: Document, customer_groups: bool = True, item_groups: bool = True) -> routing.RoutedRequest:
+	"""What routing looks at; the groups (nested sets: a few reads each) only when a rule needs them."""
+	customer_group = (
+		frappe.db.get_value("Customer", doc.customer, "customer_group") if customer_groups and doc.customer else None
+	)
+	item_codes = sorted({d.item_code for d in doc.items if d.item_code}) if item_groups else []
+	groups_of_items = (
 		frappe.get_all("Item", filters={"name": ("in", item_codes)}, pluck="item_group", distinct=True)
 		if item_codes
 		else []
@@ -378,7 +382,7 @@ def routed_request(doc: Document) -> routing.RoutedRequest:
 		company=doc.company,
 		refund_reason=doc.refund_reason,
 		customer_groups=with_ancestors("Customer Group", [customer_group]),
-		item_groups=with_ancestors("Item Group", item_groups),
+		item_groups=with_ancestors("Item Group", groups_of_items),
 	)
 
 

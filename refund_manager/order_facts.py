@@ -316,11 +316,14 @@ def _source_line_query(doctype: str):
 
 
 def source_lines(doctype: str, names: list[str]) -> dict[str, dict]:
-	"""Delivery Note / Sales Invoice item rows by name: their parent, order line and state."""
+	"""Delivery Note / Sales Invoice item rows by name: their parent, order line, and the parent's
+	state and customer."""
 	if not names:
 		return {}
 	query, child, parent = _source_line_query(doctype)
-	rows = query.select(parent.docstatus, parent.is_return).where(child.name.isin(names)).run(as_dict=True)
+	rows = (
+		query.select(parent.docstatus, parent.is_return, parent.customer).where(child.name.isin(names)).run(as_dict=True)
+	)
 	return {r.name: r for r in rows}
 
 

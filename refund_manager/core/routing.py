@@ -87,6 +87,13 @@ def ordered(rules: Iterable[ApprovalRule]) -> list[ApprovalRule]:
 	return sorted(rules, key=lambda rule: (rule.priority, rule.order))
 
 
+def groups_needed(rules: Iterable[ApprovalRule]) -> tuple[bool, bool]:
+	"""Whether any enabled rule matches on a customer group, on an item group: only then does
+	routing need the request's groups (and every parent of them) read."""
+	enabled = [rule for rule in rules if rule.enabled]
+	return any(rule.customer_group for rule in enabled), any(rule.item_group for rule in enabled)
+
+
 def route(rules: Iterable[ApprovalRule], request: RoutedRequest) -> Route:
 	"""The path of the first matching rule by priority, else one level."""
 	for rule in ordered(rules):

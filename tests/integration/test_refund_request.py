@@ -156,6 +156,43 @@ def test_customer_company_currency_must_match_order(fieldname):
 	assert count_requests(so.name) == 0
 
 
+@pytest.mark.parametrize("doctype", ["Delivery Note", "Sales Invoice"])
+def test_source_documents_and_lines_must_be_this_orders(doctype):
+	"""The Delivery Note / Sales Invoice on the request and on each row: submitted, not a return,
+	of this order and its customer; the header is checked whether or not a row's line is on it."""
+	fieldname, row_field = {
+		"Delivery Note": ("delivery_note", "delivery_note_item"),
+		"Sales Invoice": ("sales_invoice", "sales_invoice_item"),
+	}[doctype]
+	make = {"Delivery Note": f.deliver, "Sales Invoice": f.bill}[doctype]
+	so, _ = order()
+	f.pay("Sales Order", so.name)
+	own = make(so.name)
+	other_so, _ = order()
+	foreign = make(other_so.name)
+
+	doc = f.refund_request_for(so.name)
+	assert doc.get(fieldname) == own.name and doc.items[0].get(row_field) == own.items[0].name
+	doc.set(fieldname, foreign.name)  # another customer's document, the rows still on our own
+	with pytest.raises(InvalidRefundSourceError, match=f"is not a submitted {doctype} of Sales Order"):
+		doc.insert()
+
+	doc = f.refund_request_for(so.name)
+	doc.items[0].set(row_field, foreign.items[0].name)  # a line of another order
+	with pytest.raises(InvalidRefundSourceError, match="is not a submitted line of Sales Order"):
+		doc.insert()
+
+	doc = f.refund_request_for(so.name)
+	doc.set(fieldname, None)
+	doc.items[0].set(row_field, None)  # unlinked: nothing to check, the header stays empty
+	doc.insert()
+	assert doc.get(fieldname) is None
+	doc.items[0].set(row_field, own.items[0].name)
+	doc.save()  # the header follows the row's line
+	assert doc.get(fieldname) == own.name
+	assert count_requests(so.name) == 1
+
+
 # ---------------------------------------------------------------- rows
 
 

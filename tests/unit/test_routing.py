@@ -18,6 +18,7 @@ from refund_manager.core.routing import (
 	Route,
 	RoutedRequest,
 	check_rules,
+	groups_needed,
 	matches,
 	route,
 	stricter,
@@ -238,3 +239,28 @@ def test_disabling_every_rule_falls_back_to_one_level(rules, req):
 	from dataclasses import replace
 
 	assert route([replace(r, enabled=False) for r in rules], req) == Route(1)
+
+
+@settings(deadline=None)
+@given(rule_lists, requests)
+def test_groups_no_rule_needs_can_be_left_unread(rules, req):
+	"""approval.routed_request reads a request's groups only when groups_needed says a rule uses them."""
+	from dataclasses import replace
+
+	customer, item = groups_needed(rules)
+	unread = replace(
+		req,
+		customer_groups=req.customer_groups if customer else frozenset(),
+		item_groups=req.item_groups if item else frozenset(),
+	)
+	assert route(rules, unread) == route(rules, req)
+
+
+def test_groups_needed_only_for_enabled_rules_with_groups():
+	assert groups_needed([]) == (False, False)
+	assert groups_needed([ApprovalRule("a", AUTO_APPROVE, customer_group="Retail")]) == (True, False)
+	assert groups_needed([ApprovalRule("a", AUTO_APPROVE, item_group="Phones")]) == (False, True)
+	assert groups_needed([ApprovalRule("a", AUTO_APPROVE, customer_group="Retail", item_group="Phones", enabled=False)]) == (
+		False,
+		False,
+	)

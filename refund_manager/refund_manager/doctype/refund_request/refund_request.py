@@ -305,7 +305,7 @@ class RefundRequest(Document):
 		self.conversion_rate = facts.conversion_rate
 
 	def validate_refund_reason(self):
-		if self.refund_reason and frappe.db.get_value("Refund Reason", self.refund_reason, "disabled"):
+		if self.refund_reason and reason_flag(self.refund_reason, "disabled"):
 			frappe.throw(
 				_("Refund Reason {0} is disabled.").format(frappe.bold(self.refund_reason)),
 				RefundRequestError,
@@ -349,16 +349,24 @@ class RefundRequest(Document):
 					)
 			header = self.get(fieldname)
 			if header:
-				self.validate_source_header(doctype, header)
+				# a line just checked that is on the header was read with its header's values
+				self.validate_source_header(doctype, header, next((l for l in links.values() if l.parent == header), None))
 			else:
 				self.set(fieldname, next((links[n].parent for n in links), None))
 
-	def validate_source_header(self, doctype: str, name: str):
-		values = frappe.db.get_value(doctype, name, ["docstatus", "is_return", "customer"], as_dict=True)
-		order_field = order_facts.SOURCE_LINE_DOCTYPES[f"{doctype} Item"][1]
-		belongs = values and frappe.db.exists(
-			f"{doctype} Item", {"parent": name, "parenttype": doctype, order_field: self.sales_order}
-		)
+	def validate_source_header(self, doctype: str, name: str, checked_line: dict | None = None):
+		"""The Delivery Note / Sales Invoice is a submitted, non-return one of this order and customer.
+
+		`checked_line`: a line of it already found to be a line of this order (it was read joined to
+		its header): then nothing more is read."""
+		if checked_line:
+			values, belongs = checked_line, True
+		else:
+			values = frappe.db.get_value(doctype, name, ["docstatus", "is_return", "customer"], as_dict=True)
+			order_field = order_facts.SOURCE_LINE_DOCTYPES[f"{doctype} Item"][1]
+			belongs = values and frappe.db.exists(
+				f"{doctype} Item", {"parent": name, "parenttype": doctype, order_field: self.sales_order}
+			)
 		if not belongs or values.docstatus != 1 or values.is_return or values.customer != self.customer:
 			frappe.throw(
 				_("{0} {1} is not a submitted {0} of Sales Order {2} for customer {3}.").format(
@@ -646,7 +654,7 @@ class RefundRequest(Document):
 		if not hasattr(self, "_policy"):
 			self.select_refund_policy()
 		self.check_policy_rules(has_evidence=has_evidence, enforce_evidence=True)
-		if not frappe.db.get_value("Refund Reason", self.refund_reason, "requires_evidence"):
+		if not reason_flag(self.refund_reason, "requires_evidence"):
 			return
 		if not has_evidence:
 			frappe.throw(
@@ -678,6 +686,15 @@ class RefundRequest(Document):
 		return cint(frappe.get_meta("Refund Request Item").get_field(fieldname).precision) or cint(
 			frappe.db.get_default("float_precision") or 3
 		)
+
+
+def reason_flag(reason: str, fieldname: str):
+	"""A Refund Reason's setting, from Frappe's document cache (cleared whenever the reason is saved)."""
+	try:
+		return frappe.get_cached_value("Refund Reason", reason, fieldname)
+	except frappe.DoesNotExistError:
+		frappe.clear_last_message()  # no such reason: the link check says so
+		return None
 
 
 def refuse_unnamable_links(doc: RefundRequest):
