@@ -100,18 +100,19 @@ def bare_path(f, so, dn, si):
 # apart from Frappe's and ERPNext's machinery for the request (mapping, three saves, workflow inbox,
 # notifications). Inclusive timers; the ERPNext mapping functions both paths call are subtracted
 # from the posting step, whose documents cost what the bare path's do.
-SPLIT_TIMERS = {
-	"validate": ("refund_manager.refund_manager.doctype.refund_request.refund_request", "RefundRequest.validate"),
-	"on_update": ("refund_manager.refund_manager.doctype.refund_request.refund_request", "RefundRequest.on_update"),
-	"order_lock": ("refund_manager.order_facts", "lock_sales_order"),
-	"order_snapshot": ("refund_manager.order_facts", "requests_changed_since_snapshot"),
-	"mapping_fill": ("refund_manager.api", "fill_refund_request"),
-	"post_refund": ("refund_manager.posting", "post_refund"),
-	"posted_documents": ("refund_manager.posting", "submit_posting"),
-	"erpnext_mapping": ("erpnext.stock.doctype.delivery_note.delivery_note", "make_sales_return"),
-	"erpnext_mapping ": ("erpnext.accounts.doctype.sales_invoice.sales_invoice", "make_sales_return"),
-	"erpnext_mapping  ": ("erpnext.accounts.doctype.payment_entry.payment_entry", "get_payment_entry"),
-}
+RR_MODULE = "refund_manager.refund_manager.doctype.refund_request.refund_request"
+SPLIT_TIMERS = (  # (what it counts as, module, function or Class.method)
+	("validate", RR_MODULE, "RefundRequest.validate"),
+	("on_update", RR_MODULE, "RefundRequest.on_update"),
+	("order_lock", "refund_manager.order_facts", "lock_sales_order"),
+	("order_snapshot", "refund_manager.order_facts", "requests_changed_since_snapshot"),
+	("mapping_fill", "refund_manager.api", "fill_refund_request"),
+	("post_refund", "refund_manager.posting", "post_refund"),
+	("posted_documents", "refund_manager.posting", "submit_posting"),
+	("erpnext_mapping", "erpnext.stock.doctype.delivery_note.delivery_note", "make_sales_return"),
+	("erpnext_mapping", "erpnext.accounts.doctype.sales_invoice.sales_invoice", "make_sales_return"),
+	("erpnext_mapping", "erpnext.accounts.doctype.payment_entry.payment_entry", "get_payment_entry"),
+)
 spent: dict[str, float] = {}
 
 
@@ -119,13 +120,12 @@ def install_split_timers():
 	import functools
 	import importlib
 
-	for key, (module, attr) in SPLIT_TIMERS.items():
+	for key, module, attr in SPLIT_TIMERS:
 		owner = importlib.import_module(module)
 		*path, name = attr.split(".")
 		for part in path:
 			owner = getattr(owner, part)
 		fn = getattr(owner, name)
-		key = key.strip()
 		depth = [0]
 
 		def timed_fn(*args, _fn=fn, _key=key, _depth=depth, **kwargs):

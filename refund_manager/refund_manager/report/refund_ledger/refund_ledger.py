@@ -87,7 +87,8 @@ def ledger_query(filters):
 	"""One row per approved request: its documents of each kind, and what the GL holds for them
 	(cash/bank credited by its postings, and the customer's net credit they leave).
 
-	One query: the GL is read once per posting through its voucher index, never scanned.
+	One query (after listing the company's cash and bank accounts): the GL is read once per posting
+	through its voucher index, never scanned, and no account row is read for it.
 	"""
 	rr = frappe.qb.DocType("Refund Request")
 	rp = frappe.qb.DocType("Refund Posting")
