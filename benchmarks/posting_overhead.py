@@ -9,6 +9,7 @@ that, the path that runs second keeps the first one's warm per-request caches. R
 Python from the sites folder:
 
     FRAPPE_SITE=refund.test ../env/bin/python /path/to/benchmarks/posting_overhead.py [--rounds 15] [--split]
+        [--without notifications,inbox]
 
 Prints a table and writes benchmarks/results/posting_overhead.json. No pass/fail: figures only.
 Besides wall time it reports each round's ratio (the two paths run back to back) and the CPU time of
@@ -116,15 +117,22 @@ SPLIT_TIMERS = (  # (what it counts as, module, function or Class.method)
 spent: dict[str, float] = {}
 
 
-def install_split_timers():
-	import functools
+def owner_of(module: str, attr: str) -> tuple[object, str]:
+	"""(module or class, name) holding `attr` ("function" or "Class.method") of `module`."""
 	import importlib
 
+	owner = importlib.import_module(module)
+	*path, name = attr.split(".")
+	for part in path:
+		owner = getattr(owner, part)
+	return owner, name
+
+
+def install_split_timers():
+	import functools
+
 	for key, module, attr in SPLIT_TIMERS:
-		owner = importlib.import_module(module)
-		*path, name = attr.split(".")
-		for part in path:
-			owner = getattr(owner, part)
+		owner, name = owner_of(module, attr)
 		fn = getattr(owner, name)
 		depth = [0]
 
@@ -146,6 +154,23 @@ def own_code_s() -> float:
 	posting_own = spent.get("post_refund", 0) - spent.get("posted_documents", 0) - spent.get("erpnext_mapping", 0)
 	keys = ("validate", "on_update", "order_lock", "order_snapshot", "mapping_fill")
 	return sum(spent.get(k, 0) for k in keys) + posting_own
+
+
+# --without: switch parts of Frappe's own machinery off in this process, to measure what they cost
+# the request (a measurement only: the app needs both). In the bare path they do nothing anyway:
+# ERPNext's documents here have no Notification and no Workflow.
+WITHOUT = {
+	# Frappe's Notifications, evaluated on every save (five on Refund Request)
+	"notifications": ("frappe.model.document", "Document.run_notifications"),
+	# Frappe's workflow inbox: Workflow Actions for the next state's roles, after every save
+	"inbox": ("frappe.workflow.doctype.workflow_action.workflow_action", "process_workflow_actions"),
+}
+
+
+def switch_off(names: list[str]):
+	for name in names:
+		owner, attr = owner_of(*WITHOUT[name])
+		setattr(owner, attr, lambda *args, **kwargs: None)  # Frappe resolves hooks by path when it calls them
 
 
 def mariadb_cpu_s() -> float | None:
@@ -183,10 +208,20 @@ def main():
 	parser.add_argument(
 		"--split", action="store_true", help="also time refund_manager's own code on the app path (adds timers)"
 	)
+	parser.add_argument(
+		"--without",
+		default="",
+		help=f"comma-separated parts of Frappe's machinery to switch off for a measurement: {', '.join(WITHOUT)}",
+	)
 	args = parser.parse_args()
+	without = [w for w in args.without.split(",") if w]
+	unknown = set(without) - set(WITHOUT)
+	if unknown:
+		parser.error(f"--without: unknown {', '.join(sorted(unknown))} (known: {', '.join(WITHOUT)})")
 	connect()
 	if args.split:
 		install_split_timers()
+	switch_off(without)
 	from tests.integration import factories as f
 
 	f.ensure_company()
@@ -232,6 +267,7 @@ def main():
 		"ratio_without_own_code": (statistics.median(a - o for a, o in zip(app, own, strict=True)) / statistics.median(bare))
 		if own
 		else None,
+		"without": without,
 		"frappe": frappe.__version__,
 		"site": frappe.local.site,
 		"app_s": app,
@@ -241,6 +277,8 @@ def main():
 	for label, key in (("refund_manager (raise, approve, post)", "app"), ("bare ERPNext (return DN, credit note, PE)", "bare")):
 		cpu = result[f"{key}_cpu_median_s"]
 		print(f"{label:<44}{result[f'{key}_median_s']:>10.3f}{result[f'{key}_p90_s']:>10.3f}{cpu if cpu is not None else float('nan'):>10.3f}")
+	if without:
+		print(f"measured WITHOUT Frappe's {' and '.join(without)} (switched off in this process)")
 	print(f"ratio of medians: {result['ratio_of_medians']:.2f}x over {args.rounds} rounds (target <= 1.15x)")
 	print(f"median of the rounds' ratios: {result['median_of_round_ratios']:.2f}x")
 	if has_cpu:
@@ -252,7 +290,8 @@ def main():
 		)
 	out = HERE / "results"
 	out.mkdir(exist_ok=True)
-	(out / "posting_overhead.json").write_text(json.dumps(result, indent=1))
+	suffix = "".join(f"_without_{w}" for w in without)  # a measurement without Frappe's parts keeps its own file
+	(out / f"posting_overhead{suffix}.json").write_text(json.dumps(result, indent=1))
 	frappe.destroy()
 
 

@@ -72,17 +72,29 @@ def test_refund_ledger_filters_by_customer_and_reason():
 	assert first.name
 
 
-def test_refund_ledger_as_the_desk_runs_it_sends_the_rows_without_a_server_total_row():
-	"""The Desk totals the rows it shows (refund_ledger.js keeps the footer): Frappe's own total row,
-	a walk over every cell, is not computed."""
+def test_refund_ledger_sends_the_desk_its_rows_without_a_server_total_row_and_exports_with_one():
+	"""The Desk's report view totals the rows it shows (refund_ledger.js keeps the footer): Frappe's
+	own total row, a walk over every cell, is built only for exports and e-mailed reports."""
 	from frappe.desk.query_report import run
+
+	from refund_manager.refund_manager.report.refund_ledger.refund_ledger import DESK_VIEW
 
 	group = f.unique("RM Ledger Group")
 	first, second = refund(group, qty=2, fee=10), refund(group)
-	result = run("Refund Ledger", filters={"company": f.COMPANY, "item_group": group})
-	given_back = {r["refund_request"]: r["given_back"] for r in result["result"]}
-	assert len(result["result"]) == 2 and given_back == {first.name: 210, second.name: 110}
-	assert not result["add_total_row"]
+	filters = {"company": f.COMPANY, "item_group": group}
+	frappe.form_dict.cmd = DESK_VIEW  # as the Desk's request for the report's rows
+	try:
+		desk = run("Refund Ledger", filters=filters)
+	finally:
+		frappe.form_dict.pop("cmd", None)
+	given_back = {r["refund_request"]: r["given_back"] for r in desk["result"]}
+	assert len(desk["result"]) == 2 and given_back == {first.name: 210, second.name: 110}
+	assert not desk["add_total_row"]
+
+	export = run("Refund Ledger", filters=filters)  # export_query runs the report the same way
+	assert export["add_total_row"] and len(export["result"]) == 3
+	total = dict(zip([c["fieldname"] for c in export["columns"]], export["result"][-1], strict=True))
+	assert total["refund_request"] == "Total" and total["given_back"] == 320
 
 
 def test_workspace_number_cards_and_charts_compute_on_the_site():

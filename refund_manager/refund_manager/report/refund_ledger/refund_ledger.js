@@ -27,8 +27,8 @@ frappe.query_reports["Refund Ledger"] = {
 		{ fieldname: "item_group", label: __("Item Group"), fieldtype: "Link", options: "Item Group" },
 		{ fieldname: "refund_reason", label: __("Reason"), fieldtype: "Link", options: "Refund Reason" },
 	],
-	// the server sends no total row (it would walk every row of a long ledger for nothing: the
-	// Desk drops it and totals the rows shown): the table's own total footer stays on
+	// the server sends this view no total row (it would walk every row of a long ledger for
+	// nothing: the Desk drops it and totals the rows shown): the table's own total footer stays on
 	get_datatable_options(options) {
 		return Object.assign(options, { showTotalRow: true });
 	},
