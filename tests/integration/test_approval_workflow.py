@@ -522,10 +522,28 @@ def test_requester_and_customer_are_told_of_each_state_change():
 	assert doc.sales_order in received["body"]
 
 	as_user(approver, doc, "Approve")
-	(approved,) = emails_with(doc, "approved")
-	assert approved["recipients"] == {sales_user, "client@example.com"}
-
-	# approval posted the refund and paid the money back at once: they are told that too
+	# approval posted the refund and paid the money back at once: one e-mail says so (not an
+	# "approved, you will hear from us once paid" beside it), then the customer is asked to rate it
 	assert frappe.db.get_value("Refund Request", doc.name, "status") == "Refunded"
 	(refunded,) = emails_with(doc, "refunded")
 	assert refunded["recipients"] == {sales_user, "client@example.com"}
+	assert emails_with(doc, f"{doc.name} approved") == []
+	(feedback,) = emails_with(doc, "How was your refund")
+	assert feedback["recipients"] == {"client@example.com"}
+	to_customer = [m["subject"] for m in queued_emails(doc) if "client@example.com" in m["recipients"]]
+	assert sorted(to_customer) == sorted([received["subject"], refunded["subject"], feedback["subject"]])
+
+
+def test_a_refund_credited_against_an_unpaid_invoice_is_announced_as_credited():
+	sales_user = f.make_user("Sales User")
+	approver = f.make_user("Refund Approver")
+	so = f.make_sales_order(f.make_customer(email="owes@example.com"), [(f.make_item(), 2, 100.0)])
+	f.bill(so.name)  # invoiced, not paid: the refund lowers what the customer owes
+	doc = raise_request(so, sales_user)
+	as_user(sales_user, doc, "Submit for Approval")
+	as_user(approver, doc, "Approve")
+	assert frappe.db.get_value("Refund Request", doc.name, "status") == "Credited"
+	(credited,) = emails_with(doc, f"{doc.name} approved")
+	assert credited["recipients"] == {sales_user, "owes@example.com"}
+	assert "credited" in credited["body"] and "You will hear from us again" not in credited["body"]
+	assert emails_with(doc, "refunded") == [] and emails_with(doc, "How was your refund") == []
