@@ -260,6 +260,29 @@ def on_update(doc: Document):
 		close_all_assignments(DOCTYPE, doc.name, ignore_permissions=True)
 
 
+def on_change(doc: Document):
+	"""After Frappe's own on_update hooks: a draft is nobody's to decide, so it leaves no inbox entry.
+
+	Frappe's inbox (`process_workflow_actions`) makes a Workflow Action for the roles of every
+	transition into a state that is not optional. Drafts go to Pending Approval, which is optional;
+	but a draft the rules auto-approve also offers Approved (docstatus 1, not optional: the pending
+	states' Approve needs it in their inbox and e-mails), under every requester role, other sales
+	users and portal customers included. Its raiser submits it; nobody else is waiting on it."""
+	if doc.docstatus != 0 or cint(doc.approval_level) != 0:
+		return
+	workflow = active_workflow()
+	if not workflow or state_of(doc, workflow) != DRAFT:
+		return
+	actions = frappe.get_all(
+		"Workflow Action",
+		filters={"reference_doctype": DOCTYPE, "reference_name": doc.name, "workflow_state": DRAFT, "status": "Open"},
+		pluck="name",
+	)
+	if actions:
+		frappe.db.delete("Workflow Action Permitted Role", {"parent": ("in", actions)})
+		frappe.db.delete("Workflow Action", {"name": ("in", actions)})
+
+
 def before_cancel(doc: Document):
 	"""When the workflow has a cancel transition, cancelling goes through it."""
 	workflow = active_workflow()

@@ -289,6 +289,27 @@ def test_auto_approval_reaches_approved_for_a_sales_user_and_names_the_rule():
 		other.submit()
 
 
+def test_a_draft_the_rules_auto_approve_is_in_nobodys_inbox():
+	"""Only requests waiting for a decision reach the inbox: Frappe would list a draft whose next
+	state (Approved, by auto-approval) is not optional under every requester role, other sales
+	users and portal customers included."""
+	f.set_approval_rules({"rule_name": "Small refunds", "outcome": AUTO_APPROVE, "to_amount": 500})
+	sales_user, colleague = f.make_user("Sales User"), f.make_user("Sales User")
+	doc = raise_request(paid_order(), sales_user)
+	doc.description = "edited"
+	doc.save()  # a draft saved again stays out of inboxes too
+	assert doc.approval_level == 0 and doc.workflow_state == "Draft"
+	assert frappe.get_all("Workflow Action", filters={"reference_doctype": doc.doctype, "reference_name": doc.name}) == []
+	frappe.set_user(colleague)
+	try:
+		assert frappe.get_list("Workflow Action", filters={"reference_name": doc.name}) == []
+	finally:
+		frappe.set_user("Administrator")
+	assert actions_for(sales_user, doc) == {"Submit for Approval"}  # its raiser still submits it
+	as_user(sales_user, doc, "Submit for Approval")
+	assert (doc.workflow_state, doc.docstatus) == ("Approved", 1)
+
+
 def test_one_level_path_and_a_sales_user_cannot_approve():
 	sales_user = f.make_user("Sales User")
 	approver = f.make_user("Refund Approver")

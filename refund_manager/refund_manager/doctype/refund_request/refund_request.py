@@ -209,6 +209,9 @@ class RefundRequest(Document):
 		self.comment_policy_override()
 		approval.on_update(self)
 
+	def on_change(self):
+		approval.on_change(self)  # after Frappe's inbox has run (its on_update hook)
+
 	def before_submit(self):
 		self.validate_evidence()
 		self.post_refund()
