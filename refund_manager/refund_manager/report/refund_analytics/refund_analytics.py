@@ -202,7 +202,7 @@ def request_source(rr, filters, group_by: str, whole_requests: bool = False):
 			CUSTOMER: rr.customer,
 			MONTH: DateFormat(rr.posting_date, MONTH_FORMAT),
 		}.get(group_by)  # none for the total row
-		return frappe.qb.from_(rr).where(request_conditions(rr, filters, rr.status != "Draft")), key, None
+		return frappe.qb.from_(rr).where(request_conditions(rr, filters, rr.status != "Draft", scan=True)), key, None
 	rri, item = DocType("Refund Request Item"), DocType("Item")
 	# the lines are filtered by item group themselves
 	condition = request_conditions(rr, frappe._dict(filters, item_group=None), rr.status != "Draft")
