@@ -14,37 +14,29 @@ def item_group_and_subgroups(item_group: str) -> list[str]:
 	return [item_group, *get_descendants_of("Item Group", item_group)]
 
 
-def requests_with_item_group(item_group: str):
-	"""Subquery: names of the requests refunding an item of `item_group` or one of its subgroups."""
+def _lines_of_group(item_group: str):
+	"""Refund Request lines of an item in `item_group` or one of its subgroups (query, line table)."""
 	rri, item = DocType("Refund Request Item"), DocType("Item")
-	return (
+	query = (
 		frappe.qb.from_(rri)
 		.join(item)
 		.on(item.name == rri.item_code)
-		.select(rri.parent)
-		.where(
-			(rri.parenttype == "Refund Request") & item.item_group.isin(item_group_and_subgroups(item_group))
-		)
+		.where((rri.parenttype == "Refund Request") & item.item_group.isin(item_group_and_subgroups(item_group)))
 	)
+	return query, rri
+
+
+def requests_with_item_group(item_group: str):
+	"""Subquery: names of the requests refunding an item of `item_group` or one of its subgroups."""
+	lines, rri = _lines_of_group(item_group)
+	return lines.select(rri.parent)
 
 
 def refunds_an_item_of_group(rr, item_group: str):
 	"""Condition: request `rr` refunds an item of `item_group` or of one of its subgroups, looked up
 	per request (its lines by `parent`, their items by name)."""
-	rri, item = DocType("Refund Request Item"), DocType("Item")
-	line_of_group = (
-		frappe.qb.from_(rri)
-		.join(item)
-		.on(item.name == rri.item_code)
-		.select(1)
-		.where(
-			(rri.parent == rr.name)
-			& (rri.parenttype == "Refund Request")
-			& item.item_group.isin(item_group_and_subgroups(item_group))
-		)
-		.limit(1)
-	)
-	return line_of_group.isnotnull()
+	lines, rri = _lines_of_group(item_group)
+	return lines.select(1).where(rri.parent == rr.name).limit(1).isnotnull()
 
 
 def request_conditions(rr, filters, condition, dates: bool = True, scan: bool = False):

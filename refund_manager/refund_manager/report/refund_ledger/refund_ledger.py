@@ -70,17 +70,13 @@ def get_data(filters) -> list[dict]:
 		check = check_refund(expected, flt(money_out), flt(party_net))
 		if status not in statuses:
 			statuses[status] = _(status)
-		stock_return, credit_note, payments, journals = map(document_names, names)
 		rows.append(
 			{
 				"refund_request": name,
 				"posting_date": posting_date,
 				"customer": customer,
 				"status": statuses[status],
-				"stock_return": stock_return,
-				"credit_note": credit_note,
-				"payments": payments,
-				"journals": journals,
+				**dict(zip(DOCUMENT_COLUMNS.values(), map(document_names, names), strict=True)),
 				"expected": expected,
 				"money_out": check.money_out,
 				"credited": check.credited,
